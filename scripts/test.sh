@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The README's test command (`npm test`): sets up what the tests need when it is missing, then runs
+# every test. Nothing is skipped for a missing tool: the Python side (mergekit, transformers) is
+# installed here, and tests that need it fail if it is absent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! [ -d node_modules/@oclif/core ]; then
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
+fi
+# shellcheck source=scripts/setup-python.sh
+source scripts/setup-python.sh
+npm run --silent build
+# Tiny random checkpoints written by transformers, one per supported family (regenerated when the
+# generator changes).
+"$DLEC_PYTHON" test/python/make_fixtures.py fixtures/generated
+if [ "$#" -gt 0 ]; then files=("$@"); else mapfile -t files < <(find test -name '*.test.ts' | sort); fi
+exec node --import tsx --test --test-reporter=spec --test-concurrency=1 "${files[@]}"

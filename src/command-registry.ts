@@ -1,0 +1,15 @@
+import type {Command} from '@oclif/core'
+import ArchList from './commands/dlec/arch/list.js'
+
+/**
+ * The one list of dlec's commands. The plugin (package.json oclif.commands) registers them under the
+ * `dlec` topic so they never clash inside a host CLI (`host dlec plan`); the standalone bin
+ * (bin/standalone) registers the same classes without that prefix (`dlec plan`).
+ */
+export const PLUGIN_COMMANDS: Record<string, Command.Class> = {
+  'dlec:arch:list': ArchList,
+}
+
+export const STANDALONE_COMMANDS: Record<string, Command.Class> = Object.fromEntries(
+  Object.entries(PLUGIN_COMMANDS).map(([id, command]) => [id.replace(/^dlec:/, ''), command]),
+)
