@@ -10,3 +10,4 @@ export {
   type ModelConfigJson,
 } from './architectures/registry.js'
 export {substituteTemplate, templateMatcher, type TemplateVars} from './architectures/template.js'
+export {matchCheckpoint, type CheckpointMatch, type ExpectedTensor} from './architectures/match-checkpoint.js'
