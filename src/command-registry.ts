@@ -1,5 +1,7 @@
 import type {Command} from '@oclif/core'
 import ArchList from './commands/dlec/arch/list.js'
+import ConfigLayers from './commands/dlec/config/layers.js'
+import ConfigValidate from './commands/dlec/config/validate.js'
 
 /**
  * The one list of dlec's commands. The plugin (package.json oclif.commands) registers them under the
@@ -8,6 +10,8 @@ import ArchList from './commands/dlec/arch/list.js'
  */
 export const PLUGIN_COMMANDS: Record<string, Command.Class> = {
   'dlec:arch:list': ArchList,
+  'dlec:config:layers': ConfigLayers,
+  'dlec:config:validate': ConfigValidate,
 }
 
 export const STANDALONE_COMMANDS: Record<string, Command.Class> = Object.fromEntries(
