@@ -25,3 +25,10 @@ export {describeLayers, type LayersReport, type LayerRow, type ConfigReport, typ
 export {validateMergeConfigFile} from './mergekit/validate-merge-config-file.js'
 export {inspectModel, numel, type ModelInspection} from './mergekit/inspect-model.js'
 export {readTensorShapes, type TensorShape} from './mergekit/read-tensor-shapes.js'
+// Decoder graphs (ONNX Runtime), tokenizer.
+export {openDecoder, openDecoderIter, type Decoder, type DecoderResult, type DecoderRunParams, type OpenDecoderParams, type OpenDecoderEvent} from './onnx/open-decoder.js'
+export {buildDecoderGraph, type DecoderGraphParams, type GraphWeights} from './onnx/decoder-graph.js'
+export {decoderSpec, type DecoderSpec} from './onnx/decoder-spec.js'
+export type {GraphOutputRequest} from './onnx/graph-outputs.js'
+export type {HostTensor} from './onnx/session.js'
+export {loadTokenizer, type TextTokenizer} from './tokenizer/load-tokenizer.js'

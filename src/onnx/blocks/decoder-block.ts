@@ -1,0 +1,32 @@
+import type {BlockContext} from './block-context.js'
+import {attention} from './attention.js'
+import {mlp} from './mlp.js'
+import {norm} from './norm.js'
+
+/**
+ * One decoder layer on the residual stream x[N, H], by block kind:
+ * - llama / gemma / phi3 / gpt2: x + attn(norm(x)), then + mlp(norm(.)) (pre-norm);
+ * - gemma2: the same with a post-norm on each branch output;
+ * - phi: x + attn(ln(x)) + mlp(ln(x)) (parallel branches, one LayerNorm).
+ */
+export function decoderBlock(ctx: BlockContext, x: string, layer: number): string {
+  const {g, spec} = ctx
+  const p = `l${layer}`
+  const attnNorm = norm(ctx, x, ctx.need('attn_norm', layer), ctx.weight('attn_norm_bias', layer), `${p}_ln1`)
+  if (spec.blockKind === 'phi') {
+    const a = attention(ctx, attnNorm, layer)
+    const m = mlp(ctx, attnNorm, layer)
+    return g.op('Add', [g.op('Add', [a, m]), x], {}, {name: `${p}_out`})
+  }
+  let a = attention(ctx, attnNorm, layer)
+  if (spec.blockKind === 'gemma2') {
+    a = norm(ctx, a, ctx.need('post_attn_norm', layer), undefined, `${p}_post_attn`)
+  }
+  const mid = g.op('Add', [x, a], {}, {name: `${p}_mid`})
+  const mlpNorm = norm(ctx, mid, ctx.need('mlp_norm', layer), ctx.weight('mlp_norm_bias', layer), `${p}_ln2`)
+  let m = mlp(ctx, mlpNorm, layer)
+  if (spec.blockKind === 'gemma2') {
+    m = norm(ctx, m, ctx.need('post_mlp_norm', layer), undefined, `${p}_post_mlp`)
+  }
+  return g.op('Add', [mid, m], {}, {name: `${p}_out`})
+}
