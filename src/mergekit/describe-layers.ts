@@ -43,7 +43,8 @@ export interface LayersReport extends ConfigReport {
 export async function describeLayers(params: {file: string; modelDir?: string}): Promise<LayersReport> {
   const {config, warnings} = await readMergeConfig(params.file)
   const map = layerMap(config)
-  const models = [...new Set(slicesOf(config).flatMap((s) => s.sources.map((x) => x.model)))]
+  const listed = [...(config.models ?? []), ...Object.values(config.modules ?? {}).flatMap((m) => m.models ?? [])].map((m) => m.model)
+  const models = [...new Set([...slicesOf(config).flatMap((s) => s.sources.map((x) => x.model)), ...listed])]
   let model: ModelInspection | undefined
   let summary: ModelSummary | undefined
   if (params.modelDir !== undefined) {
@@ -53,14 +54,14 @@ export async function describeLayers(params: {file: string; modelDir?: string}):
     if (models.length > 1) {
       warnings.push(`${params.file}: names ${models.length} models; --model ${params.modelDir} stands for all of them`)
     }
-    summary = summarize(model, map)
+    summary = summarize(model, map, slicesOf(config).length === 0)
   }
   const layers = map.map(({inputs: _inputs, ...entry}) => ({...entry, parameters: describeParameters(config, entry, model)}))
   return {
     file: params.file,
     mergeMethod: config.merge_method,
     slices: slicesOf(config).length,
-    outputLayers: map.length,
+    outputLayers: summary?.depthAfter ?? map.length,
     models,
     warnings,
     model: summary,
@@ -68,7 +69,8 @@ export async function describeLayers(params: {file: string; modelDir?: string}):
   }
 }
 
-function summarize(model: ModelInspection, map: LayerMapEntry[]): ModelSummary {
+/** `keepsDepth`: a `models` merge (no slices) merges layer k of every model into output layer k. */
+function summarize(model: ModelInspection, map: LayerMapEntry[], keepsDepth: boolean): ModelSummary {
   const size = (stored: string | undefined): number => {
     const shape = stored === undefined ? undefined : model.shapes.get(stored)
     return shape ? numel(shape.shape) : 0
@@ -86,13 +88,14 @@ function summarize(model: ModelInspection, map: LayerMapEntry[]): ModelSummary {
   for (const s of model.shapes.values()) {
     paramsBefore += numel(s.shape)
   }
-  const paramsAfter = outer + map.reduce((sum, e) => sum + (perLayer.get(e.source) ?? 0), 0)
+  const sources = keepsDepth ? Array.from({length: model.numLayers}, (_, k) => k) : map.map((e) => e.source)
+  const paramsAfter = outer + sources.reduce((sum, l) => sum + (perLayer.get(l) ?? 0), 0)
   return {
     dir: model.dir,
     architecture: model.arch.name,
     numLayersKey: model.arch.numLayersKey,
     depthBefore: model.numLayers,
-    depthAfter: map.length,
+    depthAfter: sources.length,
     paramsBefore,
     paramsAfter,
   }

@@ -81,6 +81,16 @@ describe('dlec config validate / layers (standalone bin)', () => {
     assert.equal(json.outputLayers, 2)
   })
 
+  it('a models merge (no slices) keeps the model depth', async () => {
+    const plan = write('linear.yaml', `merge_method: linear\nmodels:\n- model: a\n  parameters: {weight: 0.5}\n- model: b\n  parameters: {weight: 0.5}\n`)
+    const res = await dlec(['config', 'layers', plan, '--model', join(GENERATED, 'phi'), '--json'])
+    assert.equal(res.code, 0, res.stderr)
+    const r = JSON.parse(res.stdout) as LayersReport
+    assert.deepEqual([r.slices, r.outputLayers, r.models, r.layers], [0, 3, ['a', 'b'], []])
+    assert.equal(r.model?.paramsAfter, r.model?.paramsBefore)
+    assert.match((await dlec(['config', 'validate', plan])).stdout, /valid mergekit config \(linear, 2 models, no slices\)/)
+  })
+
   it('bad input: one line naming file and place, non-zero exit, no stack trace', async () => {
     const cases: [string, string, RegExp, number][] = [
       ['malformed.yaml', 'merge_method: passthrough\nslices: [\n', /malformed\.yaml: invalid YAML at line \d+, column \d+/, 3],

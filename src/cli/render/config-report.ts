@@ -2,9 +2,11 @@ import type {ConfigReport, LayersReport} from '../../mergekit/describe-layers.js
 
 /** Human form of `dlec config validate`. */
 export function renderConfigReport(r: ConfigReport): string[] {
-  const lines = [
-    `${r.file}: valid mergekit config (${r.mergeMethod}, ${r.slices} slice${r.slices === 1 ? '' : 's'}, ${r.outputLayers} output layer${r.outputLayers === 1 ? '' : 's'})`,
-  ]
+  const shape =
+    r.slices === 0
+      ? `${r.models.length} model${r.models.length === 1 ? '' : 's'}, no slices`
+      : `${r.slices} slice${r.slices === 1 ? '' : 's'}, ${r.outputLayers} output layer${r.outputLayers === 1 ? '' : 's'}`
+  const lines = [`${r.file}: valid mergekit config (${r.mergeMethod}, ${shape})`]
   if (r.model) {
     lines.push(...renderModelSummary(r))
   }
@@ -13,6 +15,10 @@ export function renderConfigReport(r: ConfigReport): string[] {
 
 /** Human form of `dlec config layers`: one row per output layer, then the model summary. */
 export function renderLayersTable(r: LayersReport): string[] {
+  if (r.slices === 0) {
+    const depth = r.model ? `: ${r.model.depthAfter} layers` : ' (pass --model for the depth)'
+    return [`${r.file}: a models merge (${r.mergeMethod}, no slices): output layer k merges layer k of ${r.models.length} model${r.models.length === 1 ? '' : 's'}${depth}`, ...renderModelSummary(r)]
+  }
   const rows = r.layers.map((l) => ({
     out: String(l.output),
     src: `${l.model}:${l.source}`,
