@@ -4,6 +4,8 @@ import {readFileSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {parseMergeConfig} from '../../src/mergekit/parse-merge-config.js'
 import {layerMap} from '../../src/mergekit/layer-map.js'
+import {toYaml} from '../../src/mergekit/to-yaml.js'
+import {mergekitCheck} from './mergekit-check.js'
 
 // Real-world mergekit configs collected for the project; each header comment states the output
 // layer count (and, where it can, the source sequence), independently of the YAML body.
@@ -92,5 +94,20 @@ describe('reference mergekit configs', () => {
     assert.deepEqual(map[0]?.inputs.map((i) => i.model), ['cognitivecomputations/dolphin-2.2-70b', 'migtissera/SynthIA-70B-v1.2b'])
     assert.equal(map.at(-1)?.source, 79)
     assert.equal(config.merge_method, 'linear')
+  })
+
+  it('toYaml re-emits each of them so that dlec and mergekit both read the same config back', () => {
+    const texts = files.map((f) => readFileSync(join(DIR, f), 'utf8'))
+    const emitted = texts.map((t, i) => toYaml(parseMergeConfig(t, files[i] ?? '').config))
+    for (const [i, yaml] of emitted.entries()) {
+      assert.deepEqual(parseMergeConfig(yaml, 'again.yaml').config, parseMergeConfig(texts[i] ?? '', 'x').config, files[i])
+    }
+    const verdicts = mergekitCheck([...texts, ...emitted].map((yaml) => ({yaml})))
+    for (const [i, file] of files.entries()) {
+      const original = verdicts[i]
+      const again = verdicts[i + files.length]
+      assert.ok(original?.ok && again?.ok, `${file}: ${JSON.stringify([original, again])}`)
+      assert.deepEqual([again.slices, again.merge_method, again.dtype], [original.slices, original.merge_method, original.dtype], file)
+    }
   })
 })
