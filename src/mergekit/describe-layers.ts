@@ -54,6 +54,10 @@ export async function describeLayers(params: {file: string; modelDir?: string}):
     if (models.length > 1) {
       warnings.push(`${params.file}: names ${models.length} models; --model ${params.modelDir} stands for all of them`)
     }
+    const dropped = model.match.unclaimed
+    if (dropped.length > 0) {
+      warnings.push(`${params.modelDir}: ${dropped.length} tensor${dropped.length === 1 ? '' : 's'} outside the ${model.arch.name} template would not be copied by a merge (as mergekit drops them): ${dropped.slice(0, 3).join(', ')}${dropped.length > 3 ? ', ...' : ''}`)
+    }
     summary = summarize(model, map, slicesOf(config).length === 0)
   }
   const layers = map.map(({inputs: _inputs, ...entry}) => ({...entry, parameters: describeParameters(config, entry, model)}))

@@ -41,10 +41,11 @@ export function parseMergeConfig(text: string, source: string): ParsedMergeConfi
   const config: MergeConfig = {merge_method: mergeMethod}
   checkExactlyOne(reader, root, '')
 
-  if (present('slices')) {
+  const nonEmpty = (key: string): boolean => present(key) && !(Array.isArray(root[key]) && (root[key] as unknown[]).length === 0)
+  if (nonEmpty('slices')) {
     config.slices = readSlices(reader, root.slices, 'slices', mergeMethod)
   }
-  if (present('models')) {
+  if (nonEmpty('models')) {
     config.models = readModels(reader, root.models, 'models')
   }
   if (present('modules')) {

@@ -1,6 +1,6 @@
 import {describe, it, before, after} from 'node:test'
 import assert from 'node:assert/strict'
-import {mkdtempSync, rmSync, writeFileSync, cpSync} from 'node:fs'
+import {cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Config, Plugin} from '@oclif/core'
@@ -79,6 +79,17 @@ describe('dlec config validate / layers (standalone bin)', () => {
     const json = JSON.parse((await dlec(['config', 'validate', plan, '--json'])).stdout) as ConfigReport
     assert.equal(json.warnings.length, 2)
     assert.equal(json.outputLayers, 2)
+  })
+
+  it('warns when the model has tensors its architecture template does not copy', async () => {
+    // A Qwen2 checkpoint (q/k/v biases) declared as Llama: mergekit's llama template drops the biases.
+    const model = join(dir, 'qwen-as-llama')
+    cpSync(join(GENERATED, 'qwen2'), model, {recursive: true})
+    const config = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8')) as Record<string, unknown>
+    writeFileSync(join(model, 'config.json'), JSON.stringify({...config, architectures: ['LlamaForCausalLM'], model_type: 'llama'}))
+    const res = await dlec(['config', 'validate', write('q.yaml', passthrough([0, 3])), '--model', model])
+    assert.equal(res.code, 0, res.stderr)
+    assert.match(res.stderr, /qwen-as-llama: 9 tensors outside the llama template would not be copied by a merge \(as mergekit drops them\): model\.layers\.0\.self_attn\.k_proj\.bias/)
   })
 
   it('a models merge (no slices) keeps the model depth', async () => {
