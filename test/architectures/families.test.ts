@@ -57,6 +57,9 @@ describe('architecture families against real checkpoints', () => {
       assert.deepEqual(match.missing, [])
       assert.deepEqual(match.unclaimed, [])
       assert.deepEqual(match.tensors.map((t) => t.stored).sort(), names)
+      // Every per-layer list in config.json (length = depth) is declared, so a merge can remap it.
+      const perLayer = Object.keys(config).filter((k) => Array.isArray(config[k]) && config[k].length === numLayers && k !== 'architectures')
+      assert.deepEqual(perLayer.filter((k) => !arch.perLayerConfigKeys.includes(k)), [])
       // Layer tensors: exactly numLayers x the template, each layer index in range.
       const layerTensors = match.tensors.filter((t) => t.section === 'layer')
       assert.equal(layerTensors.length, numLayers * arch.layerWeights.length)
