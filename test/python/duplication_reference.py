@@ -1,0 +1,42 @@
+"""Independent reference for dlec's measured duplication effect: transformers runs each layer
+sequence by rebuilding model.layers from the original modules (weights shared, as RYS does), one row
+at a time (no padding), and compares next-token distributions with the original's in float64.
+
+stdin: {"model": dir, "rows": [[ids]], "sequences": [[layers]]}
+stdout: [{"layers": [...], "kl": mean KL(orig || cand), "loss": mean NLL, "top1": agreement}]"""
+import json
+import sys
+
+import torch
+from torch import nn
+from transformers import AutoModelForCausalLM
+
+req = json.load(sys.stdin)
+model = AutoModelForCausalLM.from_pretrained(req["model"], dtype=torch.float32)
+model.eval()
+original = list(model.model.layers)
+types = getattr(model.config, "layer_types", None)
+
+
+def run(seq, ids):
+    model.model.layers = nn.ModuleList([original[i] for i in seq])
+    model.config.num_hidden_layers = len(seq)
+    if types is not None:
+        model.config.layer_types = [types[i] for i in seq]
+    with torch.no_grad():
+        out = model(input_ids=torch.tensor([ids]), use_cache=False).logits[0, :-1].double()
+    return torch.log_softmax(out, dim=-1)
+
+
+base = [run(list(range(len(original))), ids) for ids in req["rows"]]
+results = []
+for seq in req["sequences"]:
+    kl = nll = agree = n = 0.0
+    for ids, ref in zip(req["rows"], base):
+        cand = run(seq, ids)
+        kl += (ref.exp() * (ref - cand)).sum().item()
+        nll -= cand.gather(1, torch.tensor(ids[1:]).unsqueeze(1)).sum().item()
+        agree += (ref.argmax(-1) == cand.argmax(-1)).sum().item()
+        n += len(ids) - 1
+    results.append({"layers": seq, "kl": kl / n, "loss": nll / n, "top1": agree / n})
+print(json.dumps(results))
