@@ -1,0 +1,66 @@
+import {existsSync, statSync} from 'node:fs'
+import {resolve} from 'node:path'
+import {HubError, ModelError} from '../errors.js'
+import {type DownloadEvent, downloadModel, type HubAccess} from './download-model.js'
+import {findCachedSnapshot, isHubModelId} from './hf-cache.js'
+
+export interface ResolvedModel {
+  /** The folder holding config.json and the safetensors files. */
+  dir: string
+  /** What the user named: the Hub id, or the local folder as given. */
+  id: string
+  /** The commit of a Hub snapshot; absent for a local folder. */
+  revision?: string
+}
+
+/**
+ * Finds a model: `model` as a local folder; else a Hub id (`org/name`) in the standard HF hub
+ * cache at `revision` (default `main`); else downloaded into that cache, unless `offline`. The
+ * caller passes `cacheDir` (HF_HUB_CACHE / HF_HOME/hub / ~/.cache/huggingface/hub).
+ */
+export async function resolveModel(
+  params: {
+    model: string
+    revision?: string
+    cacheDir?: string
+    offline?: boolean
+    onProgress?: (event: DownloadEvent) => void
+  } & HubAccess,
+): Promise<ResolvedModel> {
+  const {model} = params
+  if (existsSync(model)) {
+    if (!statSync(model).isDirectory()) {
+      throw new ModelError(`${model}: not a folder (a model is a folder with config.json and safetensors, or a Hub id)`)
+    }
+    return {dir: resolve(model), id: model}
+  }
+  if (!isHubModelId(model) || model.startsWith('.') || model.startsWith('/')) {
+    throw new ModelError(`${model}: no such folder, and not a Hub model id`)
+  }
+  if (params.cacheDir === undefined) {
+    throw new ModelError(`${model}: no such folder (no Hugging Face cache folder given to look it up)`)
+  }
+  const cached = await findCachedSnapshot({cacheDir: params.cacheDir, repoId: model, revision: params.revision})
+  if (cached) {
+    return {dir: cached.dir, id: model, revision: cached.commit}
+  }
+  if (params.offline) {
+    const at = params.revision ? `@${params.revision}` : ''
+    throw new HubError(`${model}${at}: not in the Hugging Face cache ${params.cacheDir} and HF_HUB_OFFLINE is set`)
+  }
+  const download = downloadModel({
+    repoId: model,
+    revision: params.revision,
+    cacheDir: params.cacheDir,
+    hubUrl: params.hubUrl,
+    accessToken: params.accessToken,
+    fetch: params.fetch,
+  })
+  for (;;) {
+    const next = await download.next()
+    if (next.done) {
+      return {dir: next.value.dir, id: model, revision: next.value.commit}
+    }
+    params.onProgress?.(next.value)
+  }
+}
