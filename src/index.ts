@@ -42,3 +42,6 @@ export {resolveModel, type ResolvedModel} from './model/resolve-model.js'
 export {downloadModel, type DownloadEvent, type HubAccess} from './model/download-model.js'
 export {findCachedSnapshot, repoFolderName} from './model/hf-cache.js'
 export {loadModelConfig} from './model/load-model-config.js'
+// Calibration / evaluation data, DuckDB store.
+export {loadTexts, splitParagraphs, type LoadTextsParams} from './data/load-texts.js'
+export {TEXT_FORMATS, formatFromFileName, type TextFormat} from './data/text-format.js'
