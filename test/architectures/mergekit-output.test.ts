@@ -22,6 +22,7 @@ interface MergeResult {
   zeros: string[]
   shapes: Record<string, number[]>
   num_layers: number | null
+  max_logit_diff: number | null
 }
 
 let out: string
@@ -31,7 +32,7 @@ before(() => {
 after(() => rmSync(out, {recursive: true, force: true}))
 
 describe('architecture definitions against what the real mergekit writes', () => {
-  it('every family: the planned tensor set equals mergekit output; identity copies zero exactly the identityFilters tensors', async () => {
+  it('every family: the planned tensor set equals mergekit output; identity copies zero exactly the identityFilters tensors and leave the logits unchanged', async () => {
     const cases = await Promise.all(
       [STORIES, ...MODELS].map(async (dir, i) => {
         const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))
@@ -44,7 +45,8 @@ describe('architecture definitions against what the real mergekit writes', () =>
         return {dir, config, arch, n, layers, yaml, out: join(out, String(i)), source}
       }),
     )
-    const stdout = execFileSync(python(), [SCRIPT], {input: JSON.stringify(cases.map((c) => ({yaml: c.yaml, out: c.out}))), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024})
+    const requests = cases.map((c) => ({yaml: c.yaml, out: c.out, compare: {original: c.dir, layers: c.layers, key: c.arch.numLayersKey}}))
+    const stdout = execFileSync(python(), [SCRIPT], {input: JSON.stringify(requests), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024})
     const results = JSON.parse(stdout) as MergeResult[]
     for (const [i, c] of cases.entries()) {
       const r = results[i]
@@ -73,6 +75,8 @@ describe('architecture definitions against what the real mergekit writes', () =>
       )
       assert.deepEqual(r.zeros, zeros.sort(), `${c.dir}: zeroed tensors`)
       assert.ok(zeros.length >= 4, `${c.dir}: identity filters hit ${zeros.length} tensors`)
+      // Identity copies really are identities: transformers gives the original logits.
+      assert.ok(r.max_logit_diff !== null && r.max_logit_diff < 1e-5, `${c.dir}: logits differ by ${r.max_logit_diff}`)
     }
   })
 })

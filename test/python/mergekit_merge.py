@@ -1,9 +1,13 @@
 """Runs real mergekit merges in one process and reports what they wrote (test-only).
 
-stdin: JSON list of {"yaml": text, "out": folder}.
+stdin: JSON list of {"yaml": text, "out": folder, "compare"?: {"original": folder, "layers": [src per output layer],
+                                                               "key": layer-count config key}}.
 stdout: JSON list of {"error": str|null, "tensors": [names], "zeros": [names of all-zero tensors],
-                      "shapes": {name: shape}, "num_layers": int|null}
+                      "shapes": {name: shape}, "num_layers": int|null, "max_logit_diff": float|null}
 Shards are read even when mergekit fails after writing them (e.g. its config.json save step).
+With "compare", the merged model is loaded with transformers (its config.json written from the
+original with the layer count set and layer_types remapped, where mergekit could not save one) and
+its logits on a fixed prompt are compared with the original's: max_logit_diff.
 """
 
 import glob
@@ -43,7 +47,34 @@ def merge(item):
         with open(config_path) as f:
             cfg_json = json.load(f)
         num_layers = cfg_json.get("num_hidden_layers", cfg_json.get("n_layer"))
-    return {"error": error, "tensors": sorted(tensors), "zeros": sorted(zeros), "shapes": shapes, "num_layers": num_layers}
+    diff = compare(item["out"], item["compare"]) if "compare" in item else None
+    return {
+        "error": error,
+        "tensors": sorted(tensors),
+        "zeros": sorted(zeros),
+        "shapes": shapes,
+        "num_layers": num_layers,
+        "max_logit_diff": diff,
+    }
+
+
+def compare(out, spec):
+    import torch
+    import transformers
+
+    with open(os.path.join(spec["original"], "config.json")) as f:
+        cfg = json.load(f)
+    layers = spec["layers"]
+    cfg[spec["key"]] = len(layers)
+    if isinstance(cfg.get("layer_types"), list):
+        cfg["layer_types"] = [cfg["layer_types"][i] for i in layers]
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump(cfg, f)
+    ids = torch.tensor([[1, 403, 407, 261, 378, 300, 12, 99, 450, 7]])
+    with torch.no_grad():
+        a = transformers.AutoModelForCausalLM.from_pretrained(spec["original"], dtype=torch.float32).eval()(ids).logits
+        b = transformers.AutoModelForCausalLM.from_pretrained(out, dtype=torch.float32).eval()(ids).logits
+    return float((a - b).abs().max())
 
 
 def main():
