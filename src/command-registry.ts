@@ -2,6 +2,7 @@ import type {Command} from '@oclif/core'
 import ArchList from './commands/dlec/arch/list.js'
 import ConfigLayers from './commands/dlec/config/layers.js'
 import ConfigValidate from './commands/dlec/config/validate.js'
+import Eval from './commands/dlec/eval.js'
 
 /**
  * The one list of dlec's commands. The plugin (package.json oclif.commands) registers them under the
@@ -12,6 +13,7 @@ export const PLUGIN_COMMANDS: Record<string, Command.Class> = {
   'dlec:arch:list': ArchList,
   'dlec:config:layers': ConfigLayers,
   'dlec:config:validate': ConfigValidate,
+  'dlec:eval': Eval,
 }
 
 export const STANDALONE_COMMANDS: Record<string, Command.Class> = Object.fromEntries(

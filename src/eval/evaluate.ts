@@ -2,6 +2,7 @@ import {DataError} from '../errors.js'
 import {openDecoderIter, type Decoder, type OpenDecoderEvent} from '../onnx/open-decoder.js'
 import {loadTokenizer} from '../tokenizer/load-tokenizer.js'
 import {compareTotals, nllTotals} from './logit-stats.js'
+import {probeAccuracy, type ProbeItem, type ProbeResult} from './probe.js'
 import {tokenWindows} from './token-windows.js'
 
 export interface EvaluateParams {
@@ -19,6 +20,8 @@ export interface EvaluateParams {
   /** Tokens per row; longer texts are chunked (default: the model's positions, at most 1024). */
   windowSize?: number
   threads?: number
+  /** Multiple-choice items scored by log-likelihood, for the candidate and the original. */
+  probe?: ProbeItem[]
 }
 
 export interface EvalReport {
@@ -45,6 +48,7 @@ export interface EvalReport {
   top1Agreement: number
   /** loss - original.loss. */
   lossDelta: number
+  probe?: {candidate: ProbeResult; original: ProbeResult}
 }
 
 export type EvaluateEvent = OpenDecoderEvent | {type: 'eval'; done: number; total: number}
@@ -89,6 +93,11 @@ export async function* evaluateIter(params: EvaluateParams): AsyncGenerator<Eval
       }
       yield {type: 'eval', done: Math.min(at + batchSize, windows.rows.length), total: windows.rows.length}
     }
+    let probe: EvalReport['probe']
+    if (params.probe !== undefined) {
+      const candidate = await probeAccuracy({decoder, tokenizer, items: params.probe, layers, batchSize})
+      probe = {candidate, original: same ? candidate : await probeAccuracy({decoder, tokenizer, items: params.probe, layers: original, batchSize})}
+    }
     const loss = totals.nll / totals.tokens
     const originalLoss = totals.referenceNll / totals.tokens
     return {
@@ -107,6 +116,7 @@ export async function* evaluateIter(params: EvaluateParams): AsyncGenerator<Eval
       meanKl: totals.kl / totals.tokens,
       top1Agreement: totals.agree / totals.tokens,
       lossDelta: loss - originalLoss,
+      ...(probe === undefined ? {} : {probe}),
     }
   } finally {
     await decoder.release()

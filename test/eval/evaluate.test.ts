@@ -1,20 +1,14 @@
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
-import {mkdtempSync, readFileSync} from 'node:fs'
+import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 import {evaluate} from '../../src/eval/evaluate.js'
 import {DataError} from '../../src/errors.js'
 import {GENERATED, ROOT, STORIES, python} from '../helpers/cli.js'
+import {readmeParagraph} from './readme-texts.js'
 
-/** The README's perplexity paragraph (the code block under "## Perplexity"). */
-export function readmeParagraph(): string {
-  const section = readFileSync(join(STORIES, 'README.md'), 'utf8').split('## Perplexity')[1] ?? ''
-  const block = /```\n([\s\S]*?)\n```/.exec(section)
-  assert.ok(block?.[1])
-  return block[1]
-}
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'dlec-cache-'))
 

@@ -1,23 +1,16 @@
 import assert from 'node:assert/strict'
-import {mkdtempSync, readFileSync} from 'node:fs'
+import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {it} from 'node:test'
 import {openDecoder} from '../../src/onnx/open-decoder.js'
 import {loadTokenizer} from '../../src/tokenizer/load-tokenizer.js'
 import {STORIES} from '../helpers/cli.js'
+import {readmeBlock} from '../eval/readme-texts.js'
 
-/** The continuation the model README documents (a code block under its "Greedy continuation" heading). */
-function readmeContinuation(): string {
-  const readme = readFileSync(join(STORIES, 'README.md'), 'utf8')
-  const section = readme.split('## Greedy continuation')[1] ?? ''
-  const block = /```\n([\s\S]*?)\n```/.exec(section)
-  assert.ok(block?.[1], 'README has the greedy continuation block')
-  return block[1]
-}
 
 it('stories260K: greedy decoding from "Once upon a time" reproduces the README continuation', async () => {
-  const expected = readmeContinuation()
+  const expected = readmeBlock('Greedy continuation')
   const tok = loadTokenizer(STORIES)
   const ids = tok.encode('Once upon a time')
   assert.deepEqual(ids, [1, 403, 407, 261, 378])

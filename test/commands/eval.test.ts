@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict'
+import {cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {describe, it} from 'node:test'
+import {readWeightFiles} from '../../src/onnx/weight-files.js'
+import {GENERATED, STORIES, dlec} from '../helpers/cli.js'
+import {readmeParagraph} from '../eval/readme-texts.js'
+
+const work = mkdtempSync(join(tmpdir(), 'dlec-eval-cli-'))
+const cache = join(work, 'cache')
+const para = join(work, 'paragraph.txt')
+writeFileSync(para, readmeParagraph())
+const env = {DLEC_CACHE_DIR: cache}
+
+interface EvalJson {
+  layers: number[]
+  tokens: number
+  perplexity: number
+  original: {perplexity: number}
+  meanKl: number
+  top1Agreement: number
+  chunkedTexts: number
+  probe?: {candidate: {items: number; accuracy: number}; original: {accuracy: number}}
+}
+
+const run = async (args: string[]): Promise<EvalJson> => {
+  const r = await dlec(['eval', ...args, '--json', '--threads', '1'], {env})
+  assert.equal(r.code, 0, r.stderr)
+  return JSON.parse(r.stdout) as EvalJson
+}
+
+/** Expects a failure: the exit code and a one-line message matching `pattern`, no stack trace. */
+const fails = async (args: string[], code: number, pattern: RegExp): Promise<void> => {
+  const r = await dlec(['eval', ...args, '--threads', '1'], {env})
+  assert.equal(r.code, code, `exit code for ${args.join(' ')}: ${r.stderr}`)
+  // oclif wraps long messages at the terminal width: compare the message as one line.
+  assert.match(r.stderr.replace(/\s*\n\s*(›\s*)?/g, ' '), pattern)
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace')
+}
+
+describe('dlec eval', () => {
+  it('reproduces the stories260K README perplexities: original, --layers and --plan', async () => {
+    const original = await run([STORIES, '--data', para])
+    assert.equal(original.tokens, 149)
+    assert.equal(original.perplexity.toFixed(3), '2.833')
+    const seq = await run([STORIES, '--data', para, '--layers', '0,1,2,1,2,3,4'])
+    assert.equal(seq.perplexity.toFixed(2), '3.62')
+    assert.ok(seq.meanKl > 0 && seq.top1Agreement < 1)
+    const plan = join(work, 'plan.yaml')
+    writeFileSync(
+      plan,
+      `slices:\n  - sources:\n      - model: ${STORIES}\n        layer_range: [0, 3]\n  - sources:\n      - model: ${STORIES}\n        layer_range: [2, 5]\nmerge_method: passthrough\ndtype: float32\n`,
+    )
+    const fromPlan = await run([STORIES, '--data', para, '--plan', plan])
+    assert.deepEqual(fromPlan.layers, [0, 1, 2, 2, 3, 4])
+    const direct = await run([STORIES, '--data', para, '--layers', '0,1,2,2,3,4'])
+    assert.equal(fromPlan.perplexity, direct.perplexity)
+  })
+
+  it('prints a human report, and says when texts were chunked', async () => {
+    const r = await dlec(['eval', STORIES, '--data', para, '--layers', '0,1,2,3,4,4', '--window', '64', '--threads', '1'], {env})
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /layers {5}0,1,2,3,4,4 \(6 layers\)/)
+    assert.match(r.stdout, /1 text\(s\) longer than 64 tokens were chunked/)
+    assert.match(r.stdout, /original {3}1\.\d{4} nats\/token {3}perplexity \d\.\d{3}/)
+    assert.match(r.stdout, /vs original: mean KL 0\.\d{4} {3}top-1 agreement \d+\.\d% {3}loss \+0\.\d{4}/)
+  })
+
+  it('--probe: multiple-choice accuracy by log-likelihood, for the candidate and the original', async () => {
+    const probe = join(work, 'probe.jsonl')
+    const items = [
+      {question: 'Once upon a time, there was a little', choices: ['girl', 'of the'], answer: 0},
+      {question: 'Max wagged his', choices: ['tail', 'sky blue'], answer: 'tail'},
+      {question: 'They played all day until the sun went', choices: ['down', 'tree big'], answer: 'A'},
+    ]
+    writeFileSync(probe, items.map((i) => JSON.stringify(i)).join('\n'))
+    const r = await run([STORIES, '--data', para, '--probe', probe])
+    assert.equal(r.probe?.candidate.items, 3)
+    assert.equal(r.probe?.candidate.accuracy, 1)
+    assert.equal(r.probe?.original.accuracy, 1)
+  })
+
+  it('bad input: clear one-line errors and their exit codes', async () => {
+    await fails([STORIES, '--data', join(work, 'missing.txt')], 10, /missing\.txt: cannot read evaluation data \(no such file\)/)
+    const empty = join(work, 'empty.txt')
+    writeFileSync(empty, '  \n')
+    await fails([STORIES, '--data', empty], 10, /empty\.txt: the evaluation data is empty/)
+    await fails([STORIES, '--data', para, '--layers', '0,1,9'], 9, /layer 9 is out of range: the model has layers 0\.\.4/)
+    await fails([STORIES, '--data', para, '--layers', '0,x'], 2, /--layers 0,x: expected comma-separated layer indices/)
+
+    const noTok = join(work, 'no-tokenizer')
+    cpSync(STORIES, noTok, {recursive: true})
+    rmSync(join(noTok, 'tokenizer.json'))
+    await fails([noTok, '--data', para], 4, /no tokenizer\.json/)
+
+    const mamba = join(work, 'mamba')
+    cpSync(STORIES, mamba, {recursive: true})
+    const config = JSON.parse(readFileSync(join(STORIES, 'config.json'), 'utf8')) as Record<string, unknown>
+    writeFileSync(join(mamba, 'config.json'), JSON.stringify({...config, architectures: ['MambaForCausalLM'], model_type: 'mamba'}))
+    await fails([mamba, '--data', para], 4, /unsupported architecture MambaForCausalLM/)
+    const yarn = join(work, 'yarn')
+    cpSync(STORIES, yarn, {recursive: true})
+    writeFileSync(join(yarn, 'config.json'), JSON.stringify({...config, rope_scaling: {rope_type: 'yarn', factor: 4}}))
+    await fails([yarn, '--data', para], 4, /rope scaling type yarn is not supported/)
+
+    const nan = join(work, 'nan')
+    cpSync(join(GENERATED, 'llama'), nan, {recursive: true})
+    const target = readWeightFiles(nan).tensors.get('model.layers.2.mlp.up_proj.weight')
+    assert.ok(target)
+    const bytes = readFileSync(target.file)
+    bytes.writeFloatLE(Number.NaN, target.offset + 4 * 17)
+    writeFileSync(target.file, bytes)
+    await fails([nan, '--data', para], 4, /tensor model\.layers\.2\.mlp\.up_proj\.weight contains NaN at element 17/)
+  })
+})
