@@ -82,10 +82,10 @@ describe('dlec eval', () => {
   })
 
   it('bad input: clear one-line errors and their exit codes', async () => {
-    await fails([STORIES, '--data', join(work, 'missing.txt')], 10, /missing\.txt: cannot read evaluation data \(no such file\)/)
+    await fails([STORIES, '--data', join(work, 'missing.txt')], 10, /missing\.txt: cannot read the data file \(no such file\)/)
     const empty = join(work, 'empty.txt')
     writeFileSync(empty, '  \n')
-    await fails([STORIES, '--data', empty], 10, /empty\.txt: the evaluation data is empty/)
+    await fails([STORIES, '--data', empty], 10, /empty\.txt: no text samples found/)
     await fails([STORIES, '--data', para, '--layers', '0,1,9'], 9, /layer 9 is out of range: the model has layers 0\.\.4/)
     await fails([STORIES, '--data', para, '--layers', '0,x'], 2, /--layers 0,x: expected comma-separated layer indices/)
 

@@ -3,11 +3,11 @@ import {homedir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
+import {loadTexts} from '../../data/load-texts.js'
 import {ModelError, UsageError} from '../../errors.js'
 import {evaluateIter, type EvalReport} from '../../eval/evaluate.js'
 import {planLayers} from '../../eval/plan-layers.js'
 import {readProbeItems} from '../../eval/probe.js'
-import {readEvalTexts} from '../../eval/read-eval-texts.js'
 
 export default class Eval extends DlecCommand {
   static override args = {
@@ -23,7 +23,7 @@ export default class Eval extends DlecCommand {
   static override flags = {
     'batch-size': Flags.integer({description: 'Rows per forward pass.', default: 4, min: 1}),
     'cache-dir': Flags.directory({description: 'Cache for converted weights and graphs [default: $DLEC_CACHE_DIR or ~/.cache/dlec].'}),
-    data: Flags.file({description: 'Evaluation text: plain text (one text) or JSONL (see --text-field).', required: true}),
+    data: Flags.file({description: 'Evaluation data: plain text (paragraphs), JSONL / JSON (--text-field), Parquet, ShareGPT conversations.', required: true}),
     layers: Flags.string({description: 'Layer sequence to evaluate, e.g. 0,1,2,2,3 (0-based, repeats allowed).', exclusive: ['plan']}),
     'max-tokens': Flags.integer({description: 'Evaluate at most this many tokens.', min: 2}),
     plan: Flags.file({description: 'mergekit passthrough YAML whose layer sequence to evaluate.', exclusive: ['layers']}),
@@ -56,7 +56,7 @@ export default class Eval extends DlecCommand {
         this.warn(w)
       }
     }
-    const texts = await readEvalTexts({file: flags.data, textField: flags['text-field']})
+    const texts = await loadTexts({path: flags.data, textField: flags['text-field']})
     const probe = flags.probe === undefined ? undefined : await readProbeItems(flags.probe)
     const it = evaluateIter({
       modelDir: model.dir,
