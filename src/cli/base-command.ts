@@ -18,8 +18,13 @@ export abstract class DlecCommand extends Command {
         this.logToStderr(error.details)
       }
       process.exitCode = error.exitCode
-      const cliError = new Errors.CLIError(error.message, {code: error.code, exit: error.exitCode})
-      return super.catch(cliError)
+      if (this.jsonEnabled()) {
+        return super.catch(new Errors.CLIError(error.message, {code: error.code, exit: error.exitCode}))
+      }
+      // Printed here rather than by oclif, which wraps long messages at the terminal width: a
+      // DlecError is one line that names the file / field / layer, and stays one line in logs.
+      this.logToStderr(`Error: ${error.message}`)
+      return this.exit(error.exitCode)
     }
     return super.catch(error)
   }
