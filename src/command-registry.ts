@@ -3,6 +3,8 @@ import ArchList from './commands/dlec/arch/list.js'
 import ConfigLayers from './commands/dlec/config/layers.js'
 import ConfigValidate from './commands/dlec/config/validate.js'
 import Eval from './commands/dlec/eval.js'
+import Curve from './commands/dlec/curve.js'
+import Plan from './commands/dlec/plan.js'
 
 /**
  * The one list of dlec's commands. The plugin (package.json oclif.commands) registers them under the
@@ -14,6 +16,8 @@ export const PLUGIN_COMMANDS: Record<string, Command.Class> = {
   'dlec:config:layers': ConfigLayers,
   'dlec:config:validate': ConfigValidate,
   'dlec:eval': Eval,
+  'dlec:curve': Curve,
+  'dlec:plan': Plan,
 }
 
 export const STANDALONE_COMMANDS: Record<string, Command.Class> = Object.fromEntries(

@@ -1,0 +1,96 @@
+import {homedir} from 'node:os'
+import {join} from 'node:path'
+import {Args, Flags} from '@oclif/core'
+import {DlecCommand} from '../../cli/base-command.js'
+import {parseBlockSizes, parseCandidateSpec} from '../../curve/candidate-blocks.js'
+import {formatCurveTable} from '../../curve/format-curve.js'
+import {measureCurveIter, type MeasuredCurve} from '../../curve/measure-curve.js'
+import {readEvalTexts} from '../../eval/read-eval-texts.js'
+import {resolveModel} from '../../model/resolve-model.js'
+import {parseStrategies, STRATEGIES} from '../../scoring/strategies.js'
+
+export default class Curve extends DlecCommand {
+  static override args = {
+    model: Args.string({description: 'Model folder or Hugging Face id (HF cache).', required: true}),
+  }
+  static override description = `Adds layers one at a time up to --max-add for each strategy and measures the expanded model against the original on held-out text: mean per-token KL(original || expanded), loss change, top-1 agreement, and the parameter count. Candidates run zero-copy (repeated layers share weights) and start from the cached hidden state before their first new layer, so only the changed suffix is recomputed.
+
+Strategies:
+${Object.entries(STRATEGIES)
+  .map(([name, what]) => `  ${name}: ${what}`)
+  .join('\n')}`
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> fixtures/stories260K --data fixtures/calibration/stories.txt --max-add 3',
+    '<%= config.bin %> <%= command.id %> microsoft/phi-2 --data heldout.jsonl --max-add 6 --strategy greedy,beam,curve --block-sizes 1,2,4 --beam 4',
+  ]
+  static override flags = {
+    'batch-size': Flags.integer({description: 'Rows per forward pass.', default: 4, min: 1}),
+    beam: Flags.integer({description: 'Beam width of the beam strategy.', default: 4, min: 1}),
+    'block-sizes': Flags.string({description: 'Sizes of the contiguous blocks [i, j) greedy and beam may duplicate, e.g. 1,2,4.', default: '1'}),
+    'cache-dir': Flags.directory({description: 'Cache for converted weights and graphs [default: $DLEC_CACHE_DIR or ~/.cache/dlec].'}),
+    candidates: Flags.string({description: 'Layers the searches and curve may duplicate: middle (skip the first 15% and last 20%), all, or i-j (inclusive).', default: 'middle'}),
+    data: Flags.file({description: 'Held-out evaluation text: plain text (one text) or JSONL (see --text-field).', required: true}),
+    'heatmap-all': Flags.boolean({description: 'Also measure every block [i, j) of the candidate band (the full RYS-style sweep).'}),
+    'max-add': Flags.integer({description: 'Add up to this many layers.', required: true, min: 1}),
+    'max-tokens': Flags.integer({description: 'Evaluate at most this many tokens.', min: 2}),
+    'no-prefix-cache': Flags.boolean({description: 'Run every candidate from the tokens (naive baseline, for benchmarks).'}),
+    objective: Flags.option({description: 'What greedy and beam minimise.', options: ['kl', 'loss'] as const, default: 'kl'})(),
+    strategy: Flags.string({description: `Comma-separated strategies: ${Object.keys(STRATEGIES).join(', ')}.`, default: 'greedy,curve,identity'}),
+    'text-field': Flags.string({description: 'JSONL field holding the text.', default: 'text'}),
+    threads: Flags.integer({description: 'ONNX Runtime intra-op threads [default: one per core].', min: 1}),
+    window: Flags.integer({description: 'Tokens per row; longer texts are chunked [default: model positions, at most 1024].', min: 2}),
+  }
+  static override summary = 'Measured expansion curve: quality vs parameters as layers are added, per strategy.'
+
+  async run(): Promise<MeasuredCurve> {
+    const {args, flags} = await this.parse(Curve)
+    const env = process.env
+    const cacheDir = flags['cache-dir'] ?? env.DLEC_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'dlec')
+    const hubCache = env.HF_HUB_CACHE ?? join(env.HF_HOME ?? join(homedir(), '.cache', 'huggingface'), 'hub')
+    const strategies = parseStrategies(flags.strategy)
+    const candidates = parseCandidateSpec(flags.candidates)
+    const blockSizes = parseBlockSizes(flags['block-sizes'])
+    const model = await resolveModel({model: args.model, cacheDir: hubCache, offline: env.HF_HUB_OFFLINE === '1', accessToken: env.HF_TOKEN})
+    const texts = await readEvalTexts({file: flags.data, textField: flags['text-field']})
+    const it = measureCurveIter({
+      modelDir: model.dir,
+      cacheDir,
+      texts,
+      strategies,
+      maxAdd: flags['max-add'],
+      candidates,
+      blockSizes,
+      beamWidth: flags.beam,
+      objective: flags.objective,
+      heatmapAllBlocks: flags['heatmap-all'],
+      maxTokens: flags['max-tokens'],
+      batchSize: flags['batch-size'],
+      windowSize: flags.window,
+      threads: flags.threads,
+      prefixCache: !flags['no-prefix-cache'],
+    })
+    const live = !this.jsonEnabled() && process.stderr.isTTY
+    let next = await it.next()
+    while (next.done !== true) {
+      const e = next.value
+      if (live && e.type === 'evaluated') {
+        process.stderr.write(`\r\u001B[K${e.strategy}: measured ${e.evaluations} candidates (last ${e.label}: KL ${e.measurement.kl.toFixed(4)})`)
+      }
+      next = await it.next()
+    }
+    if (live) {
+      process.stderr.write('\r\u001B[K')
+    }
+    const report = next.value
+    if (!this.jsonEnabled()) {
+      if (report.chunkedTexts > 0) {
+        this.log(`${report.chunkedTexts} text(s) longer than ${report.windowSize} tokens were chunked`)
+      }
+      for (const line of formatCurveTable(report)) {
+        this.log(line)
+      }
+      this.log(`${report.evaluations.length} distinct layer sequences measured; ${report.layersRun} layer runs in all`)
+    }
+    return report
+  }
+}

@@ -1,0 +1,106 @@
+import {homedir} from 'node:os'
+import {join} from 'node:path'
+import {Args, Flags} from '@oclif/core'
+import {DlecCommand} from '../../cli/base-command.js'
+import {parseBlockSizes, parseCandidateSpec} from '../../curve/candidate-blocks.js'
+import {planExpansionIter, type PlanReport} from '../../curve/plan-expansion.js'
+import {readEvalTexts} from '../../eval/read-eval-texts.js'
+import {resolveModel} from '../../model/resolve-model.js'
+import {formatDuplications, formatLayerSequence} from '../../scoring/layer-plan.js'
+import {STRATEGIES, parseStrategies} from '../../scoring/strategies.js'
+import {fmt, parseGrowth, parseParameterCount, type TargetSize} from '../../scoring/target-size.js'
+import {UsageError} from '../../errors.js'
+
+export default class Plan extends DlecCommand {
+  static override args = {
+    model: Args.string({description: 'Model folder or Hugging Face id (HF cache).', required: true}),
+  }
+  static override description = `Chooses which layers to duplicate for a target size and writes the mergekit passthrough YAML (half-open layer_range slices; identity copies get scale 0 on the output projections). Parameter targets that fall between two layer counts are rounded to the nearest achievable size, and the command says so. Prints the layer sequence, the parameter count before and after, and the plan's measured KL / loss change on --data.
+
+Strategies:
+${Object.entries(STRATEGIES)
+  .map(([name, what]) => `  ${name}: ${what}`)
+  .join('\n')}`
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> fixtures/stories260K --add-layers 2 --data fixtures/calibration/stories.txt --out plan.yaml',
+    '<%= config.bin %> <%= command.id %> microsoft/phi-2 --target-params 3.25B --strategy identity --out phi-2-pro.yaml',
+    '<%= config.bin %> <%= command.id %> microsoft/phi-2 --growth 16% --strategy greedy --block-sizes 1,2 --data heldout.jsonl --out plan.yaml',
+  ]
+  static override flags = {
+    'add-layers': Flags.integer({description: 'Add exactly this many layers.', min: 1, exactlyOne: ['add-layers', 'target-params', 'growth']}),
+    'batch-size': Flags.integer({description: 'Rows per forward pass.', default: 4, min: 1}),
+    beam: Flags.integer({description: 'Beam width of the beam strategy.', default: 4, min: 1}),
+    'block-sizes': Flags.string({description: 'Sizes of the contiguous blocks greedy and beam may duplicate, e.g. 1,2,4.', default: '1'}),
+    'cache-dir': Flags.directory({description: 'Cache for converted weights and graphs [default: $DLEC_CACHE_DIR or ~/.cache/dlec].'}),
+    candidates: Flags.string({description: 'Layers that may be duplicated: middle, all, or i-j (inclusive).', default: 'middle'}),
+    data: Flags.file({description: 'Held-out evaluation text (plain text or JSONL); required except for --strategy identity.'}),
+    dtype: Flags.string({description: 'dtype written into the YAML (e.g. bfloat16).'}),
+    growth: Flags.string({description: 'Grow the parameter count by this much, e.g. 16% or 0.16.', exactlyOne: ['add-layers', 'target-params', 'growth']}),
+    'max-tokens': Flags.integer({description: 'Evaluate at most this many tokens.', min: 2}),
+    objective: Flags.option({description: 'What greedy and beam minimise.', options: ['kl', 'loss'] as const, default: 'kl'})(),
+    out: Flags.file({description: 'Where to write the mergekit YAML.', required: true}),
+    strategy: Flags.string({description: `One of ${Object.keys(STRATEGIES).join(', ')}.`, default: 'greedy'}),
+    'target-params': Flags.string({description: 'Target parameter count, e.g. 3.25B (rounded to a whole number of layers).', exactlyOne: ['add-layers', 'target-params', 'growth']}),
+    'text-field': Flags.string({description: 'JSONL field holding the text.', default: 'text'}),
+    threads: Flags.integer({description: 'ONNX Runtime intra-op threads [default: one per core].', min: 1}),
+    window: Flags.integer({description: 'Tokens per row; longer texts are chunked [default: model positions, at most 1024].', min: 2}),
+  }
+  static override summary = 'Pick the layers to duplicate for a target size; write mergekit YAML.'
+
+  async run(): Promise<PlanReport> {
+    const {args, flags} = await this.parse(Plan)
+    const env = process.env
+    const cacheDir = flags['cache-dir'] ?? env.DLEC_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'dlec')
+    const hubCache = env.HF_HUB_CACHE ?? join(env.HF_HOME ?? join(homedir(), '.cache', 'huggingface'), 'hub')
+    const strategies = parseStrategies(flags.strategy)
+    if (strategies.length !== 1) {
+      throw new UsageError('--strategy takes one strategy for a plan (dlec curve compares several)')
+    }
+    const strategy = strategies[0] as PlanReport['strategy']
+    const target: TargetSize =
+      flags['add-layers'] !== undefined
+        ? {addLayers: flags['add-layers']}
+        : flags['target-params'] !== undefined
+          ? {targetParams: parseParameterCount(flags['target-params'])}
+          : {growth: parseGrowth(flags.growth ?? '')}
+    const model = await resolveModel({model: args.model, cacheDir: hubCache, offline: env.HF_HUB_OFFLINE === '1', accessToken: env.HF_TOKEN})
+    const texts = flags.data === undefined ? undefined : await readEvalTexts({file: flags.data, textField: flags['text-field']})
+    const it = planExpansionIter({
+      modelDir: model.dir,
+      modelRef: model.revision === undefined ? model.dir : model.id,
+      cacheDir,
+      texts,
+      target,
+      strategy,
+      candidates: parseCandidateSpec(flags.candidates),
+      blockSizes: parseBlockSizes(flags['block-sizes']),
+      beamWidth: flags.beam,
+      objective: flags.objective,
+      dtype: flags.dtype,
+      out: flags.out,
+      maxTokens: flags['max-tokens'],
+      batchSize: flags['batch-size'],
+      windowSize: flags.window,
+      threads: flags.threads,
+    })
+    let next = await it.next()
+    while (next.done !== true) {
+      next = await it.next()
+    }
+    const r = next.value
+    if (!this.jsonEnabled()) {
+      if (!r.target.exact) {
+        this.warn(r.target.note)
+      }
+      this.log(`target      ${r.target.note}`)
+      this.log(`strategy    ${r.strategy}: duplicates ${formatDuplications(r.duplications)}${r.identityCopies ? ' (identity copies: output projections scaled by 0)' : ''}`)
+      this.log(`layers      ${r.layers.length} (was ${r.layers.length - r.target.addLayers}): ${formatLayerSequence(r.layers)}`)
+      this.log(`parameters  ${fmt(r.paramsBefore)} -> ${fmt(r.paramsAfter)}`)
+      const how = r.source === 'construction' ? 'by construction' : `measured on ${r.tokens} tokens`
+      const loss = r.loss === undefined ? '' : `   loss ${r.loss.toFixed(5)}`
+      this.log(`quality     mean KL ${r.kl.toFixed(5)}   Δloss ${r.lossDelta >= 0 ? '+' : ''}${r.lossDelta.toFixed(5)}${loss}   top-1 ${(100 * r.top1).toFixed(1)}% (${how})`)
+      this.log(`wrote       ${r.out}`)
+    }
+    return r
+  }
+}

@@ -1,0 +1,30 @@
+import type {CurveReport} from '../scoring/expansion-curve.js'
+import {formatDuplications} from '../scoring/layer-plan.js'
+
+/**
+ * The curve as a plain-text table for people (one row per strategy and size), plus a header line
+ * with the original's loss and size. Pure.
+ */
+export function formatCurveTable(report: Pick<CurveReport, 'points' | 'baseLoss' | 'baseParams' | 'numLayers' | 'tokens'>): string[] {
+  const header = ['strategy', '+layers', 'params', 'mean KL', 'Δloss', 'top-1', 'duplicated']
+  const rows = report.points.map((p) => [
+    p.strategy,
+    `+${p.added}`,
+    p.params.toLocaleString('en-US'),
+    p.measured ? p.kl.toFixed(5) : '0 (identity)',
+    p.measured ? `${p.lossDelta >= 0 ? '+' : ''}${p.lossDelta.toFixed(5)}` : '0',
+    `${(100 * p.top1).toFixed(1)}%`,
+    formatDuplications(p.duplications),
+  ])
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd()
+  return [
+    `original: ${report.numLayers} layers, ${report.baseParams.toLocaleString('en-US')} parameters, loss ${report.baseLoss.toFixed(5)} on ${report.tokens} predicted tokens`,
+    line(header),
+    ...rows.map(line),
+  ]
+}

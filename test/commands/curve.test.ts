@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict'
+import {mkdtempSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {describe, it} from 'node:test'
+import {dlec, STORIES} from '../helpers/cli.js'
+
+const DATA = join(import.meta.dirname, '..', 'curve', 'heldout.txt')
+const TMP = mkdtempSync(join(tmpdir(), 'dlec-curve-cli-'))
+const ENV = {DLEC_CACHE_DIR: join(TMP, 'cache')}
+
+interface Point {
+  strategy: string
+  added: number
+  params: number
+  kl: number
+  top1: number
+  measured: boolean
+  layers: number[]
+}
+
+describe('dlec curve', () => {
+  it('one point per strategy and size, with parameter counts; the table for people', async () => {
+    const r = await dlec(['curve', STORIES, '--data', DATA, '--max-add', '2', '--strategy', 'greedy,curve,identity', '--json'], {env: ENV})
+    assert.equal(r.code, 0, r.stderr)
+    const report = JSON.parse(r.stdout) as {points: Point[]; baseParams: number; evaluations: unknown[]}
+    assert.equal(report.baseParams, 260_032)
+    assert.deepEqual(
+      report.points.map((p) => `${p.strategy}+${p.added}`),
+      ['greedy+1', 'greedy+2', 'curve+1', 'curve+2', 'identity+1', 'identity+2'],
+    )
+    for (const p of report.points) {
+      assert.equal(p.params, 260_032 + p.added * 45_440)
+      assert.equal(p.layers.length, 5 + p.added)
+      assert.equal(p.measured, p.strategy !== 'identity')
+      assert.ok(p.kl >= 0 && p.top1 <= 1)
+    }
+    // middle band of 5 layers is 1..3: greedy only duplicates those
+    assert.ok(report.points.filter((p) => p.strategy === 'greedy').every((p) => p.layers.filter((l, i) => p.layers.indexOf(l) !== i).every((l) => l >= 1 && l <= 3)))
+    const human = await dlec(['curve', STORIES, '--data', DATA, '--max-add', '1', '--strategy', 'greedy,identity'], {env: ENV})
+    assert.equal(human.code, 0, human.stderr)
+    assert.match(human.stdout, /original: 5 layers, 260,032 parameters/)
+    assert.match(human.stdout, /greedy\s+\+1\s+305,472/)
+    assert.match(human.stdout, /identity\s+\+1\s+305,472\s+0 \(identity\)/)
+  })
+
+  it('bad flags fail with one line and the usage exit code', async () => {
+    for (const [args, re] of [
+      [['--strategy', 'nope'], /unknown strategy "nope"/],
+      [['--candidates', '3-9'], /layers 0\.\.4/],
+      [['--block-sizes', '1,x'], /--block-sizes "1,x"/],
+    ] as const) {
+      const r = await dlec(['curve', STORIES, '--data', DATA, '--max-add', '1', ...args], {env: ENV})
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
+      assert.match(r.stderr, re)
+      assert.doesNotMatch(r.stderr, /\n\s+at /)
+    }
+  })
+})

@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict'
+import {execFileSync} from 'node:child_process'
+import {mkdtempSync, readFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {describe, it} from 'node:test'
+import {dlec, python, STORIES} from '../helpers/cli.js'
+
+const DATA = join(import.meta.dirname, '..', 'curve', 'heldout.txt')
+const TMP = mkdtempSync(join(tmpdir(), 'dlec-plan-'))
+const ENV = {DLEC_CACHE_DIR: join(TMP, 'cache')}
+
+interface PlanJson {
+  layers: number[]
+  paramsBefore: number
+  paramsAfter: number
+  kl: number
+  loss?: number
+  lossDelta: number
+  top1: number
+  identityCopies: boolean
+  target: {addLayers: number; exact: boolean; note: string}
+}
+
+async function json<T>(args: string[], env = ENV): Promise<T> {
+  const r = await dlec([...args, '--json'], {env})
+  assert.equal(r.code, 0, r.stderr + r.stdout)
+  return JSON.parse(r.stdout) as T
+}
+
+/** Merges with the real mergekit-yaml (the reference engine). */
+function mergekit(yaml: string, out: string): void {
+  execFileSync(join(python(), '..', 'mergekit-yaml'), [yaml, out], {stdio: 'ignore'})
+}
+
+function transformersParams(dir: string): number {
+  const out = execFileSync(python(), ['test/python/count_parameters.py', dir], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']})
+  return (JSON.parse(out) as Record<string, number>)[dir] as number
+}
+
+describe('dlec plan', () => {
+  it('the YAML merged and evaluated gives the KL / loss dlec curve reported, and the plan parameter count', async () => {
+    const yaml = join(TMP, 'greedy.yaml')
+    const common = ['--data', DATA, '--candidates', 'all']
+    const plan = await json<PlanJson>(['plan', STORIES, '--add-layers', '2', '--strategy', 'greedy', '--out', yaml, ...common])
+    const curve = await json<{points: {strategy: string; added: number; kl: number; loss: number; lossDelta: number; layers: number[]}[]}>(['curve', STORIES, '--max-add', '2', '--strategy', 'greedy', ...common])
+    const point = curve.points.find((p) => p.added === 2)
+    assert.deepEqual(point?.layers, plan.layers)
+    assert.equal(point?.kl, plan.kl)
+    // the same plan through dlec eval (zero-copy) ...
+    const zeroCopy = await json<{meanKl: number; lossDelta: number; loss: number}>(['eval', STORIES, '--plan', yaml, '--data', DATA])
+    assert.ok(Math.abs(zeroCopy.meanKl - plan.kl) < 1e-5, `${zeroCopy.meanKl} vs ${plan.kl}`)
+    assert.ok(Math.abs(zeroCopy.lossDelta - plan.lossDelta) < 1e-5)
+    // ... and merged by mergekit, then evaluated as a folder of its own
+    const merged = join(TMP, 'merged')
+    mergekit(yaml, merged)
+    // (a cache folder of its own: ONNX weight caches are keyed by safetensors headers, and both merged
+    // folders of this file have the same headers)
+    const folder = await json<{loss: number; numLayers: number}>(['eval', merged, '--data', DATA], {DLEC_CACHE_DIR: join(TMP, 'cache-greedy')})
+    assert.equal(folder.numLayers, plan.layers.length)
+    assert.ok(Math.abs(folder.loss - (plan.loss ?? NaN)) < 1e-5, `${folder.loss} vs ${plan.loss}`)
+    assert.equal(transformersParams(merged), plan.paramsAfter)
+    assert.equal(plan.paramsAfter, 260_032 + 2 * 45_440)
+  })
+
+  it('identity copies: scale 0 on the output projections, the merged model keeps the original loss', async () => {
+    const yaml = join(TMP, 'identity.yaml')
+    const plan = await json<PlanJson>(['plan', STORIES, '--add-layers', '2', '--strategy', 'identity', '--out', yaml])
+    assert.equal(plan.identityCopies, true)
+    assert.equal(plan.kl, 0)
+    const text = readFileSync(yaml, 'utf8')
+    assert.match(text, /filter: self_attn\.o_proj/)
+    assert.match(text, /filter: mlp\.down_proj/)
+    const merged = join(TMP, 'identity-merged')
+    mergekit(yaml, merged)
+    const folder = await json<{loss: number; numLayers: number}>(['eval', merged, '--data', DATA], {DLEC_CACHE_DIR: join(TMP, 'cache-identity')})
+    const original = await json<{loss: number}>(['eval', STORIES, '--data', DATA])
+    assert.equal(folder.numLayers, 7)
+    assert.ok(Math.abs(folder.loss - original.loss) < 1e-5, `${folder.loss} vs ${original.loss}`)
+    assert.equal(transformersParams(merged), plan.paramsAfter)
+  })
+
+  it('a target between two layer counts is rounded to the nearest achievable size, and the command says so', async () => {
+    const yaml = join(TMP, 'rounded.yaml')
+    const r = await dlec(['plan', STORIES, '--target-params', '300K', '--strategy', 'identity', '--out', yaml], {env: ENV})
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stderr + r.stdout, /300,000 \(300K\) parameters is not reachable exactly: rounded to the nearest achievable size, 1 added layers = 305,472/)
+    assert.match(r.stdout, /260,032 \(260K\) -> 305,472 \(305\.5K\)/)
+    const exact = await json<PlanJson>(['plan', STORIES, '--target-params', String(260_032 + 2 * 45_440), '--strategy', 'identity', '--out', yaml])
+    assert.equal(exact.target.exact, true)
+    assert.equal(exact.target.addLayers, 2)
+  })
+
+  it('bad input: one line, usage exit code, nothing written', async () => {
+    const out = join(TMP, 'never.yaml')
+    for (const [args, re] of [
+      [['--target-params', '100K', '--strategy', 'identity'], /not larger than the model/],
+      [['--add-layers', '1', '--strategy', 'greedy'], /--data is required/],
+      [['--add-layers', '1', '--strategy', 'magic'], /unknown strategy "magic"/],
+      [['--growth', 'lots', '--strategy', 'identity'], /--growth "lots"/],
+    ] as const) {
+      const r = await dlec(['plan', STORIES, ...args, '--out', out], {env: ENV})
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
+      assert.match(r.stderr, re)
+      assert.doesNotMatch(r.stderr, /\n\s+at /)
+    }
+    assert.throws(() => readFileSync(out))
+  })
+})
