@@ -1,5 +1,6 @@
-import { DuckDBDataChunk, DuckDBInstance} from '@duckdb/node-api'
-import type {DuckDBAppender, DuckDBValue,DuckDBConnection} from '@duckdb/node-api'
+import {DuckDBDataChunk, DuckDBInstance, DuckDBTypeId} from '@duckdb/node-api'
+import type {DuckDBAppender, DuckDBConnection, DuckDBType, DuckDBValue} from '@duckdb/node-api'
+import bindings from '@duckdb/node-bindings'
 import {StoreError} from '../errors.js'
 
 /**
@@ -24,8 +25,8 @@ export interface Db {
 
 export type SqlValue = string | number | bigint | boolean | null
 
-/** One column for appendColumns: numbers for numeric columns, strings for VARCHAR. */
-export type ColumnData = ArrayLike<number> | readonly string[] | ArrayLike<number | null>
+/** One column for appendColumns: numbers for numeric columns, strings for VARCHAR, or one value repeated. */
+export type ColumnData = ArrayLike<number> | readonly string[] | {repeat: string | number}
 
 const CHUNK_ROWS = 2048
 
@@ -112,16 +113,24 @@ class DuckDb implements Db {
   async appendColumns(table: string, columns: readonly ColumnData[]): Promise<void> {
     const appender: DuckDBAppender = await this.connection.createAppender(table)
     try {
-      const rowCount = columns[0]?.length ?? 0
+      const lengths = columns.flatMap((column) => ('repeat' in column ? [] : [column.length]))
+      const rowCount = lengths[0] ?? 0
+      if (lengths.some((length) => length !== rowCount)) {
+        throw new StoreError(`${table}: columns of different lengths (${lengths.join(', ')})`)
+      }
       const types = Array.from({length: appender.columnCount}, (_, i) => appender.columnType(i))
       if (types.length !== columns.length) {
         throw new StoreError(`${table}: ${columns.length} columns given, the table has ${types.length}`)
       }
+      const writers = columns.map((column, i) => columnWriter(table, i, column, (types[i] as DuckDBType).typeId))
+      const chunk = DuckDBDataChunk.create(types)
       for (let start = 0; start < rowCount; start += CHUNK_ROWS) {
-        const end = Math.min(rowCount, start + CHUNK_ROWS)
-        const chunkColumns = columns.map((column) => sliceColumn(column, start, end))
-        const chunk = DuckDBDataChunk.create(types, end - start)
-        chunk.setColumns(chunkColumns as DuckDBValue[][])
+        const size = Math.min(rowCount, start + CHUNK_ROWS) - start
+        chunk.reset()
+        for (const [i, write] of writers.entries()) {
+          write(bindings.data_chunk_get_vector(chunk.chunk, i), start, size)
+        }
+        bindings.data_chunk_set_size(chunk.chunk, size)
         appender.appendDataChunk(chunk)
       }
       appender.flushSync()
@@ -136,12 +145,57 @@ class DuckDb implements Db {
   }
 }
 
-function sliceColumn(column: ColumnData, start: number, end: number): unknown[] {
-  const out = new Array<unknown>(end - start)
-  for (let i = start; i < end; i++) {
-    out[i - start] = column[i]
+type TypedArrayConstructor = Int32ArrayConstructor | Float32ArrayConstructor | Float64ArrayConstructor
+
+const NUMERIC: Partial<Record<DuckDBTypeId, TypedArrayConstructor | 'bigint'>> = {
+  [DuckDBTypeId.INTEGER]: Int32Array,
+  [DuckDBTypeId.FLOAT]: Float32Array,
+  [DuckDBTypeId.DOUBLE]: Float64Array,
+  [DuckDBTypeId.BIGINT]: 'bigint',
+}
+
+type VectorWriter = (vector: bindings.Vector, start: number, size: number) => void
+
+/**
+ * Writes rows [start, start + size) of one column straight into a DataChunk vector: a typed array of
+ * the column's own type is copied as bytes, other numbers are converted into a scratch array first,
+ * strings are assigned one by one. This is what makes neuron-level writes run at millions of rows/s.
+ */
+function columnWriter(table: string, index: number, column: ColumnData, typeId: DuckDBTypeId): VectorWriter {
+  if (typeId === DuckDBTypeId.VARCHAR) {
+    return (vector, start, size) => {
+      for (let r = 0; r < size; r++) {
+        bindings.vector_assign_string_element(vector, r, String('repeat' in column ? column.repeat : column[start + r]))
+      }
+    }
   }
-  return out
+  const kind = NUMERIC[typeId]
+  if (kind === undefined) {
+    throw new StoreError(`${table}: column ${index + 1} has a type dlec does not append (${DuckDBTypeId[typeId]})`)
+  }
+  const value = (i: number): number => Number('repeat' in column ? column.repeat : column[i])
+  if (kind === 'bigint') {
+    const scratch = new BigInt64Array(CHUNK_ROWS)
+    return (vector, start, size) => {
+      for (let r = 0; r < size; r++) {
+        scratch[r] = BigInt(Math.round(value(start + r)))
+      }
+      bindings.copy_data_to_vector(vector, 0, scratch.buffer, 0, size * 8)
+    }
+  }
+  if (column instanceof kind) {
+    const bytes = kind.BYTES_PER_ELEMENT
+    return (vector, start, size) => {
+      bindings.copy_data_to_vector(vector, 0, column.buffer as ArrayBuffer, column.byteOffset + start * bytes, size * bytes)
+    }
+  }
+  const scratch = new kind(CHUNK_ROWS)
+  return (vector, start, size) => {
+    for (let r = 0; r < size; r++) {
+      scratch[r] = value(start + r)
+    }
+    bindings.copy_data_to_vector(vector, 0, scratch.buffer, 0, size * kind.BYTES_PER_ELEMENT)
+  }
 }
 
 function toSqlValue(value: unknown): SqlValue {

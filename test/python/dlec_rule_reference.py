@@ -1,0 +1,33 @@
+"""Re-implementation of the original DLEC analyze_layer rule (notebook version, literature.md §1) in
+torch, run on the activations dlec stored.
+
+argv: values.f32 (float32 little-endian), labels.i32 (int32, one label per value), num_bins
+stdout: [{"label", "q", "fraction", "beneficial"}] in label order"""
+import json
+import sys
+
+import numpy as np
+import torch
+
+values = torch.from_numpy(np.fromfile(sys.argv[1], dtype="<f4"))
+labels = np.fromfile(sys.argv[2], dtype="<i4")
+num_bins = int(sys.argv[3])
+
+
+def analyze_layer(activations):
+    a = activations.abs()
+    mean, std = a.mean(), a.std()  # torch std: unbiased
+    _unused = mean + 2 * std
+    hist = torch.histc(a, bins=num_bins, min=0, max=a.max().item())
+    cdf = torch.cumsum(hist, 0) / a.numel()
+    q = torch.nonzero(cdf >= 0.95)[0][0].item() / num_bins
+    z = (a - mean) / std
+    fraction = (z >= q).float().mean().item()
+    return q, fraction, fraction >= 0.05
+
+
+out = []
+for label in sorted(set(labels.tolist())):
+    q, fraction, beneficial = analyze_layer(values[torch.from_numpy(labels == label)])
+    out.append({"label": label, "q": q, "fraction": fraction, "beneficial": bool(beneficial)})
+json.dump(out, sys.stdout)
