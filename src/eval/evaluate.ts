@@ -1,6 +1,7 @@
 import {DataError} from '../errors.js'
 import {openDecoderIter, type Decoder, type OpenDecoderEvent} from '../onnx/open-decoder.js'
 import {loadTokenizer} from '../tokenizer/load-tokenizer.js'
+import type {WeightFormat} from '../onnx/weight-store.js'
 import {compareTotals, nllTotals} from './logit-stats.js'
 import {probeAccuracy, type ProbeItem, type ProbeResult} from './probe.js'
 import {tokenWindows} from './token-windows.js'
@@ -20,6 +21,8 @@ export interface EvaluateParams {
   /** Tokens per row; longer texts are chunked (default: the model's positions, at most 1024). */
   windowSize?: number
   threads?: number
+  /** Weight format of the graphs (default fp32). */
+  quant?: WeightFormat
   /** Multiple-choice items scored by log-likelihood, for the candidate and the original. */
   probe?: ProbeItem[]
 }
@@ -59,7 +62,7 @@ export type EvaluateEvent = OpenDecoderEvent | {type: 'eval'; done: number; tota
  */
 export async function* evaluateIter(params: EvaluateParams): AsyncGenerator<EvaluateEvent, EvalReport> {
   const tokenizer = loadTokenizer(params.modelDir)
-  const decoder: Decoder = yield* openDecoderIter({modelDir: params.modelDir, cacheDir: params.cacheDir, threads: params.threads})
+  const decoder: Decoder = yield* openDecoderIter({modelDir: params.modelDir, cacheDir: params.cacheDir, threads: params.threads, quant: params.quant})
   try {
     const {spec} = decoder
     const original = Array.from({length: spec.numLayers}, (_, i) => i)

@@ -75,9 +75,13 @@ export function buildDecoderGraph(params: DecoderGraphParams): Uint8Array {
     }
     return name
   }
+  // Quantized projections get their MatMulNBits initializers in linear(); everything else is float.
   const find = (role: WeightRole, layer?: number): string | undefined => {
     const name = weights.find(role, layer)
-    return name === undefined ? undefined : initializer(name)
+    if (name === undefined) {
+      return undefined
+    }
+    return role !== 'embed' && weights.quantized?.(name) !== undefined ? name : initializer(name)
   }
   const masks = new Map<string, string>()
   const ctx: BlockContext = {

@@ -25,7 +25,10 @@ import {buildDecoderGraph, type GraphWeights} from './decoder-graph.js'
 import type {GraphOutputRequest} from './graph-outputs.js'
 import {createSession, type HostTensor, type OrtSession} from './session.js'
 import {readWeightFiles} from './weight-files.js'
-import {prepareWeightStoreIter, type WeightStoreEvent} from './weight-store.js'
+import {prepareWeightStoreIter, type WeightFormat, type WeightStoreEvent} from './weight-store.js'
+
+/** Projections that int8 / int4 store block-quantized (everything else stays float32). */
+const QUANTIZED_ROLES = new Set<WeightRole>(['q_proj', 'k_proj', 'v_proj', 'o_proj', 'qkv_proj', 'gate_proj', 'up_proj', 'gate_up_proj', 'down_proj', 'lm_head'])
 
 export interface OpenDecoderParams {
   /** A local model folder (config.json + safetensors). */
@@ -33,6 +36,8 @@ export interface OpenDecoderParams {
   /** Where converted weights and graphs are cached (e.g. ~/.cache/dlec). */
   cacheDir: string
   threads?: number
+  /** Weight format: fp32 (default), or int8 / int4 block-quantized projections (MatMulNBits). */
+  quant?: WeightFormat
   /** Sessions kept open at once (default 2). */
   maxSessions?: number
 }
@@ -89,10 +94,25 @@ export async function* openDecoderIter(params: OpenDecoderParams): AsyncGenerato
       byRole.set(`${t.role}|${t.layer ?? ''}`, t.stored)
     }
   }
-  const store = yield* prepareWeightStoreIter({files, cacheDir: params.cacheDir})
+  const quantize = new Set<string>()
+  for (const t of match.tensors) {
+    const conv1d = arch.blockKind === 'gpt2' && t.role !== 'lm_head'
+    if (t.stored !== undefined && QUANTIZED_ROLES.has(t.role) && !conv1d) {
+      quantize.add(t.stored)
+    }
+  }
+  const embed = byRole.get('embed|')
+  const store = yield* prepareWeightStoreIter({
+    files,
+    cacheDir: params.cacheDir,
+    format: params.quant ?? 'fp32',
+    quantize,
+    alsoFloat: new Set(embed === undefined ? [] : [embed]),
+  })
   const weights: GraphWeights = {
     find: (role: WeightRole, layer?: number) => byRole.get(`${role}|${layer ?? ''}`),
     tensor: (name) => store.locate(name),
+    quantized: (name) => store.quantized(name),
   }
   const sessions = new Map<string, OrtSession>()
   const maxSessions = params.maxSessions ?? 2

@@ -5,6 +5,8 @@ import {ModelError} from '../errors.js'
 import {readWeightBytes, type WeightFiles, type WeightLocation} from './weight-files.js'
 import type {ExternalRef} from './proto.js'
 import {FLOAT_DTYPES, toFloat32} from './float-convert.js'
+import {canQuantize, quantizeBlocks} from './quantize.js'
+import type {QuantizedWeight} from './decoder-graph.js'
 
 /**
  * Puts a model's weights where ONNX Runtime can reference them as external data, once per model
@@ -13,7 +15,9 @@ import {FLOAT_DTYPES, toFloat32} from './float-convert.js'
  *   and refuses paths that leave the model's folder; a hard link is the same bytes, no copy), and
  *   each initializer points at its offset inside them;
  * - bf16 / fp16 (or when hard links are impossible, e.g. across file systems): converted once to
- *   fp32 into `weights-fp32.bin` in the folder.
+ *   fp32 into `weights-fp32.bin` in the folder;
+ * - int8 / int4: the chosen [out, in] projections block-quantized (MatMulNBits layout, see
+ *   quantize.ts), the rest fp32, into `weights-<format>-...bin`.
  * Every tensor is checked for NaN/Inf once; the result is remembered in the folder.
  */
 export interface WeightStore {
@@ -21,19 +25,38 @@ export interface WeightStore {
   dir: string
   /** Float32 external-data location of a tensor, relative to `dir`. */
   locate(name: string): {dims: number[]; data: ExternalRef}
+  /** The MatMulNBits form of a projection, when the store is quantized and the tensor is. */
+  quantized(name: string): QuantizedWeight | undefined
+}
+
+export type WeightFormat = 'fp32' | 'int8' | 'int4'
+
+/** Block size of quantized weights (MatMulNBits `block_size`). */
+export const QUANT_BLOCK = 32
+
+export interface PrepareWeightStoreParams {
+  files: WeightFiles
+  cacheDir: string
+  /** fp32 (default) or block-quantized projections. */
+  format?: WeightFormat
+  /** Tensors to quantize ([out, in] projections); the rest stay float32. */
+  quantize?: Set<string>
+  /** Quantized tensors that are also needed as float32 (a tied embedding). */
+  alsoFloat?: Set<string>
 }
 
 export type WeightStoreEvent = {type: 'convert'; done: number; total: number; tensor: string} | {type: 'check'; done: number; total: number}
 
-export async function* prepareWeightStoreIter(params: {files: WeightFiles; cacheDir: string}): AsyncGenerator<WeightStoreEvent, WeightStore> {
+export async function* prepareWeightStoreIter(params: PrepareWeightStoreParams): AsyncGenerator<WeightStoreEvent, WeightStore> {
   const {files, cacheDir} = params
+  const format = params.format ?? 'fp32'
   const key = createHash('sha256').update(files.fingerprint).digest('hex').slice(0, 20)
   const dir = join(cacheDir, 'models', key)
   mkdirSync(dir, {recursive: true})
   const tensors = [...files.tensors.values()].filter((t) => FLOAT_DTYPES.has(t.dtype))
   const allFloat = tensors.every((t) => t.dtype === 'F32')
-  let linked = allFloat
-  if (allFloat) {
+  let linked = allFloat && format === 'fp32'
+  if (linked) {
     for (const [i, file] of files.files.entries()) {
       const target = join(dir, `shard-${i}.safetensors`)
       if (!existsSync(target) && !tryLink(file, target)) {
@@ -51,9 +74,11 @@ export async function* prepareWeightStoreIter(params: {files: WeightFiles; cache
         const t = lookup(files, name)
         return {dims: t.shape, data: {location: shardOf.get(t.file) ?? basename(t.file), offset: t.offset, length: t.byteLength}}
       },
+      quantized: () => undefined,
     }
   } else {
-    store = yield* convertedStore(dir, tensors)
+    const quantize = format === 'fp32' ? new Set<string>() : (params.quantize ?? new Set<string>())
+    store = yield* convertedStore({dir, tensors, format, quantize, alsoFloat: params.alsoFloat ?? new Set<string>()})
   }
   const checked = join(dir, 'finite.ok')
   if (!existsSync(checked)) {
@@ -69,7 +94,7 @@ export async function* prepareWeightStoreIter(params: {files: WeightFiles; cache
 }
 
 /** Drains prepareWeightStoreIter without progress. */
-export async function prepareWeightStore(params: {files: WeightFiles; cacheDir: string}): Promise<WeightStore> {
+export async function prepareWeightStore(params: PrepareWeightStoreParams): Promise<WeightStore> {
   const it = prepareWeightStoreIter(params)
   for (;;) {
     const r = await it.next()
@@ -79,21 +104,64 @@ export async function prepareWeightStore(params: {files: WeightFiles; cacheDir: 
   }
 }
 
-async function* convertedStore(dir: string, tensors: WeightLocation[]): AsyncGenerator<WeightStoreEvent, WeightStore> {
-  const bin = 'weights-fp32.bin'
-  const indexPath = join(dir, 'weights-fp32.json')
+interface Region {
+  offset: number
+  length: number
+  dims: number[]
+}
+interface IndexEntry {
+  f32?: Region
+  q?: {bits: 4 | 8; blockSize: number; n: number; k: number; q: Region; scales: Region}
+}
+
+async function* convertedStore(p: {
+  dir: string
+  tensors: WeightLocation[]
+  format: WeightFormat
+  quantize: Set<string>
+  alsoFloat: Set<string>
+}): AsyncGenerator<WeightStoreEvent, WeightStore> {
+  const {dir, tensors, format, quantize, alsoFloat} = p
+  const bits = format === 'int8' ? 8 : 4
+  const selected = tensors.filter((t) => quantize.has(t.name) && canQuantize(t.shape, QUANT_BLOCK)).map((t) => t.name)
+  const tag = format === 'fp32' ? 'fp32' : `${format}-b${QUANT_BLOCK}-${createHash('sha256').update(selected.sort().join('\n')).digest('hex').slice(0, 10)}`
+  const bin = `weights-${tag}.bin`
+  const indexPath = join(dir, `weights-${tag}.json`)
   if (!existsSync(indexPath)) {
+    const chosen = new Set(selected)
     const tmp = join(dir, `${bin}.tmp-${process.pid}`)
     const fd = openSync(tmp, 'w')
-    const index: Record<string, {offset: number; length: number; dims: number[]}> = {}
+    const index: Record<string, IndexEntry> = {}
     let offset = 0
+    const put = (bytes: Uint8Array, dims: number[]): Region => {
+      writeSync(fd, bytes, 0, bytes.length, offset)
+      const region = {offset, length: bytes.length, dims}
+      offset += bytes.length
+      // Keep every region 64-byte aligned.
+      offset = Math.ceil(offset / 64) * 64
+      return region
+    }
     try {
       for (const [i, t] of tensors.entries()) {
         const f32 = toFloat32(readWeightBytes(t), t.dtype, t.name)
-        const bytes = new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength)
-        writeSync(fd, bytes, 0, bytes.length, offset)
-        index[t.name] = {offset, length: bytes.length, dims: t.shape}
-        offset += bytes.length
+        const entry: IndexEntry = {}
+        if (chosen.has(t.name)) {
+          const [n, k] = t.shape as [number, number]
+          const qb = quantizeBlocks(f32, n, k, bits, QUANT_BLOCK)
+          const blocks = k / QUANT_BLOCK
+          entry.q = {
+            bits,
+            blockSize: QUANT_BLOCK,
+            n,
+            k,
+            q: put(qb.q, [n, blocks, (QUANT_BLOCK * bits) / 8]),
+            scales: put(new Uint8Array(qb.scales.buffer), [n * blocks]),
+          }
+        }
+        if (!chosen.has(t.name) || alsoFloat.has(t.name)) {
+          entry.f32 = put(new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength), t.shape)
+        }
+        index[t.name] = entry
         yield {type: 'convert', done: i + 1, total: tensors.length, tensor: t.name}
       }
     } catch (error) {
@@ -106,15 +174,20 @@ async function* convertedStore(dir: string, tensors: WeightLocation[]): AsyncGen
     writeFileSync(`${indexPath}.tmp`, JSON.stringify(index))
     renameSync(`${indexPath}.tmp`, indexPath)
   }
-  const index = JSON.parse(readFileSync(indexPath, 'utf8')) as Record<string, {offset: number; length: number; dims: number[]}>
+  const index = JSON.parse(readFileSync(indexPath, 'utf8')) as Record<string, IndexEntry>
+  const ref = (r: Region): {dims: number[]; data: ExternalRef} => ({dims: r.dims, data: {location: bin, offset: r.offset, length: r.length}})
   return {
     dir,
     locate(name) {
-      const e = index[name]
+      const e = index[name]?.f32
       if (e === undefined) {
         throw new ModelError(`tensor ${name} is not in the converted weights (${indexPath})`, 'DLEC_WEIGHT_MISSING')
       }
-      return {dims: e.dims, data: {location: bin, offset: e.offset, length: e.length}}
+      return ref(e)
+    },
+    quantized(name) {
+      const q = index[name]?.q
+      return q === undefined ? undefined : {bits: q.bits, blockSize: q.blockSize, n: q.n, k: q.k, weight: ref(q.q), scales: ref(q.scales)}
     },
   }
 }

@@ -58,6 +58,12 @@ describe('dlec eval', () => {
     assert.equal(fromPlan.perplexity, direct.perplexity)
   })
 
+  it('--quant int8: block-quantized projections, perplexity within 0.5% of fp32', async () => {
+    const r = await run([STORIES, '--data', para, '--quant', 'int8'])
+    assert.ok(Math.abs(r.perplexity / 2.833 - 1) < 0.005, String(r.perplexity))
+    assert.notEqual(r.perplexity.toFixed(6), '2.833082')
+  })
+
   it('prints a human report, and says when texts were chunked', async () => {
     const r = await dlec(['eval', STORIES, '--data', para, '--layers', '0,1,2,3,4,4', '--window', '64', '--threads', '1'], {env})
     assert.equal(r.code, 0, r.stderr)

@@ -28,7 +28,7 @@ export default class Eval extends DlecCommand {
     'max-tokens': Flags.integer({description: 'Evaluate at most this many tokens.', min: 2}),
     plan: Flags.file({description: 'mergekit passthrough YAML whose layer sequence to evaluate.', exclusive: ['layers']}),
     probe: Flags.file({description: 'Multiple-choice JSONL ({"question", "choices", "answer"}): accuracy by log-likelihood.'}),
-    quant: Flags.option({description: 'Weight format of the graph.', options: ['fp32', 'int8', 'int4'] as const, default: 'fp32'})(),
+    quant: Flags.option({description: 'Weight format: fp32, or int8 / int4 block-quantized projections (MatMulNBits), built once into the cache.', options: ['fp32', 'int8', 'int4'] as const, default: 'fp32'})(),
     'text-field': Flags.string({description: 'JSONL field holding the text.', default: 'text'}),
     threads: Flags.integer({description: 'ONNX Runtime intra-op threads [default: one per core].', min: 1}),
     window: Flags.integer({description: 'Tokens per row; longer texts are chunked [default: model positions, at most 1024].', min: 2}),
@@ -37,9 +37,6 @@ export default class Eval extends DlecCommand {
 
   async run(): Promise<EvalReport> {
     const {args, flags} = await this.parse(Eval)
-    if (flags.quant !== 'fp32') {
-      throw new UsageError(`--quant ${flags.quant} is not supported yet; use --quant fp32`)
-    }
     const env = process.env
     const cacheDir = flags['cache-dir'] ?? env.DLEC_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'dlec')
     if (!existsSync(args.model) || !statSync(args.model).isDirectory()) {
@@ -68,6 +65,7 @@ export default class Eval extends DlecCommand {
       windowSize: flags.window,
       threads: flags.threads,
       probe,
+      quant: flags.quant,
     })
     let next = await it.next()
     while (next.done !== true) {
