@@ -40,7 +40,7 @@ export function dtypeBytes(dtype: SafetensorsDtype): number {
 
 /**
  * The safetensors dtype of a mergekit / torch dtype name as mergekit's `dtype_from_name` accepts
- * it (`bfloat16`, `float16`, `float32`, `int64`, optionally prefixed `torch.`); undefined otherwise.
+ * it (`bfloat16`, `float16`, `float32`, `float64`, `int64`, optionally prefixed `torch.`); undefined otherwise.
  */
 export function dtypeFromTorchName(name: string): SafetensorsDtype | undefined {
   switch (name.startsWith('torch.') ? name.slice('torch.'.length) : name) {
@@ -50,6 +50,8 @@ export function dtypeFromTorchName(name: string): SafetensorsDtype | undefined {
       return 'F16'
     case 'float32':
       return 'F32'
+    case 'float64':
+      return 'F64'
     case 'int64':
       return 'I64'
     default:

@@ -1,0 +1,123 @@
+import {existsSync} from 'node:fs'
+import {copyFile, mkdir, open, rename, rm, writeFile} from 'node:fs/promises'
+import {basename, dirname, join} from 'node:path'
+import {MergeError} from '../errors.js'
+import {encodeSafetensorsHeader} from '../safetensors/encode-header.js'
+import {INDEX_FILE} from '../safetensors/index-json.js'
+import type {ShardedTensorIndex} from '../safetensors/reader.js'
+import {convertChunk, isRawCopy} from './convert-chunk.js'
+import type {CopyOp, PassthroughPlan} from './passthrough-plan.js'
+
+export type MergeEvent =
+  | {type: 'start'; engine: 'native'; totalBytes: number; tensors: number; shards: number}
+  | {type: 'progress'; bytesDone: number; totalBytes: number; tensor: string}
+  | {type: 'done'; out: string; bytes: number; files: string[]}
+
+export interface ExtraFile {
+  name: string
+  /** Text or bytes to write, or a file to copy (`from`). */
+  content?: string | Uint8Array
+  from?: string
+}
+
+/** Source bytes read per step; a multiple of every element size. */
+export const MERGE_CHUNK_BYTES = 16 * 1024 * 1024
+
+/**
+ * Writes the planned merge into `out`: shards streamed chunk by chunk from the source shards
+ * (memory stays at a couple of chunks whatever the model size), converted and scaled where the plan
+ * says, the index json when there are several shards, then `files` (config, card, tokenizer). All
+ * of it goes to a temporary folder beside `out` that is renamed into place at the end; on failure
+ * it is removed, so `out` is never half-written. An existing `out` is refused unless `force`.
+ */
+export async function* executeMerge(params: {
+  plan: PassthroughPlan
+  sources: Map<string, ShardedTensorIndex>
+  out: string
+  files: ExtraFile[]
+  force?: boolean
+  chunkBytes?: number
+  signal?: AbortSignal
+}): AsyncGenerator<MergeEvent, {out: string; bytes: number}> {
+  const {plan, out} = params
+  if (existsSync(out) && !params.force) {
+    throw new MergeError(`${out} already exists (use --force to replace it)`)
+  }
+  const chunkBytes = Math.max(8, Math.floor((params.chunkBytes ?? MERGE_CHUNK_BYTES) / 8) * 8)
+  const tmp = join(dirname(out), `.${basename(out)}.dlec-partial-${process.pid}-${Date.now()}`)
+  await mkdir(tmp, {recursive: true})
+  try {
+    yield {type: 'start', engine: 'native', totalBytes: plan.totalBytes, tensors: plan.ops.length, shards: plan.shardCount}
+    let bytesDone = 0
+    for (let shard = 0; shard < plan.shardCount; shard++) {
+      const ops = plan.ops.filter((op) => op.shard === shard)
+      const header = encodeSafetensorsHeader(
+        ops.map((op) => ({op, name: op.output, dtype: op.outputDtype, shape: op.shape, byteLength: op.outputBytes})),
+      )
+      const handle = await open(join(tmp, plan.shardFiles[shard] ?? `shard-${shard}`), 'w')
+      try {
+        await handle.write(header.bytes)
+        for (const {op} of header.order) {
+          const source = params.sources.get(op.model)
+          if (source === undefined) {
+            throw new MergeError(`model ${op.model} was not opened`)
+          }
+          for await (const chunk of convertedChunks(source, op, chunkBytes)) {
+            if (params.signal?.aborted) {
+              throw new MergeError('merge interrupted', 'DLEC_INTERRUPTED')
+            }
+            await handle.write(chunk)
+            bytesDone += chunk.byteLength
+            yield {type: 'progress', bytesDone, totalBytes: plan.totalBytes, tensor: op.output}
+          }
+        }
+      } finally {
+        await handle.close()
+      }
+    }
+    if (plan.shardCount > 1) {
+      const weightMap = Object.fromEntries(plan.ops.map((op) => [op.output, plan.shardFiles[op.shard]]))
+      const index = {metadata: {total_size: plan.totalBytes, mergekit_version: '0.1.5'}, weight_map: weightMap}
+      await writeFile(join(tmp, INDEX_FILE), JSON.stringify(index, null, 2))
+    }
+    for (const file of params.files) {
+      const target = join(tmp, file.name)
+      if (file.from !== undefined) {
+        await copyFile(file.from, target)
+      } else {
+        await writeFile(target, file.content ?? '')
+      }
+    }
+    await moveIntoPlace(tmp, out)
+    const files = [...plan.shardFiles, ...(plan.shardCount > 1 ? [INDEX_FILE] : []), ...params.files.map((f) => f.name)]
+    yield {type: 'done', out, bytes: bytesDone, files}
+    return {out, bytes: bytesDone}
+  } catch (error) {
+    await rm(tmp, {recursive: true, force: true})
+    throw error
+  }
+}
+
+/** The op's output bytes, chunk by chunk, reading one chunk ahead while the caller writes. */
+async function* convertedChunks(source: ShardedTensorIndex, op: CopyOp, chunkBytes: number): AsyncGenerator<Uint8Array> {
+  const total = op.sourceBytes
+  let at = 0
+  let next = total > 0 ? source.readRange(op.source, 0, Math.min(chunkBytes, total)) : undefined
+  while (next !== undefined) {
+    const bytes = await next
+    at += bytes.byteLength
+    next = at < total ? source.readRange(op.source, at, Math.min(chunkBytes, total - at)) : undefined
+    yield isRawCopy(op) ? bytes : convertChunk(bytes, op)
+  }
+}
+
+async function moveIntoPlace(tmp: string, out: string): Promise<void> {
+  if (!existsSync(out)) {
+    await rename(tmp, out)
+    return
+  }
+  const old = `${tmp}-old`
+  await rename(out, old)
+  await rename(tmp, out)
+  await rm(old, {recursive: true, force: true})
+}
