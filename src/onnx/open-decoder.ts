@@ -83,7 +83,7 @@ export async function* openDecoderIter(params: OpenDecoderParams): AsyncGenerato
   }
   const arch = resolveArchitecture(config, configPath)
   const spec = decoderSpec(config, arch, configPath)
-  const files = readWeightFiles(modelDir)
+  const files = await readWeightFiles(modelDir)
   const match = matchCheckpoint({arch, numLayers: spec.numLayers, names: files.tensors.keys()})
   if (match.missing.length > 0) {
     throw new ModelError(`${modelDir}: the checkpoint lacks ${match.missing.slice(0, 3).join(', ')}${match.missing.length > 3 ? ` and ${match.missing.length - 3} more` : ''}`, 'DLEC_WEIGHT_MISSING')

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import {cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {createHash} from 'node:crypto'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
@@ -58,6 +59,25 @@ describe('dlec eval', () => {
     assert.equal(fromPlan.perplexity, direct.perplexity)
   })
 
+  it('a Hub id in the HF cache (snapshot files are symlinks into blobs/): weights referenced in place', async () => {
+    const hub = join(work, 'hf-hub')
+    const repo = join(hub, 'models--karpathy--stories260K')
+    const commit = 'a'.repeat(40)
+    mkdirSync(join(repo, 'blobs'), {recursive: true})
+    mkdirSync(join(repo, 'snapshots', commit), {recursive: true})
+    mkdirSync(join(repo, 'refs'))
+    writeFileSync(join(repo, 'refs', 'main'), commit)
+    for (const f of readdirSync(STORIES)) {
+      const bytes = readFileSync(join(STORIES, f))
+      const blob = createHash('sha256').update(bytes).digest('hex')
+      writeFileSync(join(repo, 'blobs', blob), bytes)
+      symlinkSync(join('..', '..', 'blobs', blob), join(repo, 'snapshots', commit, f))
+    }
+    const r = await dlec(['eval', 'karpathy/stories260K', '--data', para, '--json', '--threads', '1'], {env: {...env, HF_HUB_CACHE: hub, HF_HUB_OFFLINE: '1'}})
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal((JSON.parse(r.stdout) as EvalJson).perplexity.toFixed(3), '2.833')
+  })
+
   it('--quant int8: block-quantized projections, perplexity within 0.5% of fp32', async () => {
     const r = await run([STORIES, '--data', para, '--quant', 'int8'])
     assert.ok(Math.abs(r.perplexity / 2.833 - 1) < 0.005, String(r.perplexity))
@@ -112,7 +132,7 @@ describe('dlec eval', () => {
 
     const nan = join(work, 'nan')
     cpSync(join(GENERATED, 'llama'), nan, {recursive: true})
-    const target = readWeightFiles(nan).tensors.get('model.layers.2.mlp.up_proj.weight')
+    const target = (await readWeightFiles(nan)).tensors.get('model.layers.2.mlp.up_proj.weight')
     assert.ok(target)
     const bytes = readFileSync(target.file)
     bytes.writeFloatLE(Number.NaN, target.offset + 4 * 17)

@@ -1,17 +1,17 @@
-import {existsSync, statSync} from 'node:fs'
 import {homedir} from 'node:os'
-import {join, resolve} from 'node:path'
+import {join} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
 import {loadTexts} from '../../data/load-texts.js'
-import {ModelError, UsageError} from '../../errors.js'
+import {UsageError} from '../../errors.js'
 import {evaluateIter, type EvalReport} from '../../eval/evaluate.js'
 import {planLayers} from '../../eval/plan-layers.js'
 import {readProbeItems} from '../../eval/probe.js'
+import {resolveModel} from '../../model/resolve-model.js'
 
 export default class Eval extends DlecCommand {
   static override args = {
-    model: Args.string({description: 'Model folder (config.json, safetensors, tokenizer.json).', required: true}),
+    model: Args.string({description: 'Model folder, or Hugging Face id (found in / downloaded to the HF cache).', required: true}),
   }
   static override description =
     'Runs the model (or a layer sequence of it, zero-copy: repeated layers share weights) over the data with ONNX Runtime and reports mean cross-entropy and perplexity, and against the original model on the same tokens: mean per-token KL(original || candidate), top-1 agreement and the loss change. Texts longer than the window are chunked (each window starts with BOS). --probe adds multiple-choice accuracy by log-likelihood.'
@@ -39,10 +39,12 @@ export default class Eval extends DlecCommand {
     const {args, flags} = await this.parse(Eval)
     const env = process.env
     const cacheDir = flags['cache-dir'] ?? env.DLEC_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'dlec')
-    if (!existsSync(args.model) || !statSync(args.model).isDirectory()) {
-      throw new ModelError(`${args.model}: no such model folder`, 'DLEC_MODEL_NOT_FOUND')
-    }
-    const model = {dir: resolve(args.model)}
+    const model = await resolveModel({
+      model: args.model,
+      cacheDir: env.HF_HUB_CACHE ?? join(env.HF_HOME ?? join(homedir(), '.cache', 'huggingface'), 'hub'),
+      offline: env.HF_HUB_OFFLINE === '1',
+      accessToken: env.HF_TOKEN,
+    })
     let layers: number[] | undefined
     if (flags.layers !== undefined) {
       layers = parseLayerList(flags.layers)
