@@ -2,6 +2,7 @@ import {DataError} from '../errors.js'
 import {openDecoderIter, type Decoder, type OpenDecoderEvent} from '../onnx/open-decoder.js'
 import {loadTokenizer} from '../tokenizer/load-tokenizer.js'
 import type {WeightFormat} from '../onnx/weight-store.js'
+import type {BranchScale} from '../onnx/decoder-graph.js'
 import {compareTotals, nllTotals} from './logit-stats.js'
 import {probeAccuracy, type ProbeItem, type ProbeResult} from './probe.js'
 import {tokenWindows} from './token-windows.js'
@@ -13,6 +14,8 @@ export interface EvaluateParams {
   cacheDir: string
   /** Layer sequence to evaluate (default: the model's own layers). */
   layers?: number[]
+  /** Per position of `layers`: output scales of that copy (identity copies: 0). */
+  scales?: (BranchScale | undefined)[]
   texts: string[]
   /** Cap on the number of tokens evaluated (whole data by default). */
   maxTokens?: number
@@ -30,6 +33,8 @@ export interface EvaluateParams {
 export interface EvalReport {
   modelDir: string
   layers: number[]
+  /** Output scales of scaled copies, by position in `layers` (absent when none). */
+  scales?: (BranchScale | undefined)[]
   /** The model's own layer count. */
   numLayers: number
   texts: number
@@ -67,7 +72,8 @@ export async function* evaluateIter(params: EvaluateParams): AsyncGenerator<Eval
     const {spec} = decoder
     const original = Array.from({length: spec.numLayers}, (_, i) => i)
     const layers = params.layers ?? original
-    const same = layers.length === original.length && layers.every((l, i) => l === i)
+    const scales = params.scales?.some((x) => x !== undefined) === true ? params.scales : undefined
+    const same = scales === undefined && layers.length === original.length && layers.every((l, i) => l === i)
     const windowSize = Math.min(params.windowSize ?? 1024, spec.maxPositions)
     const windows = tokenWindows({tokenizer, texts: params.texts, windowSize, maxTokens: params.maxTokens})
     if (windows.rows.length === 0) {
@@ -77,7 +83,7 @@ export async function* evaluateIter(params: EvaluateParams): AsyncGenerator<Eval
     const totals = {tokens: 0, nll: 0, referenceNll: 0, kl: 0, agree: 0}
     for (let at = 0; at < windows.rows.length; at += batchSize) {
       const rows = windows.rows.slice(at, at + batchSize)
-      const cand = await decoder.run({inputIds: rows, layers, outputs: {logits: 'all'}})
+      const cand = await decoder.run({inputIds: rows, layers, scales, outputs: {logits: 'all'}})
       const logits = cand.outputs.logits?.data as Float32Array
       if (same) {
         const t = nllTotals(logits, rows, cand.seqLen, spec.vocab)
@@ -98,7 +104,7 @@ export async function* evaluateIter(params: EvaluateParams): AsyncGenerator<Eval
     }
     let probe: EvalReport['probe']
     if (params.probe !== undefined) {
-      const candidate = await probeAccuracy({decoder, tokenizer, items: params.probe, layers, batchSize})
+      const candidate = await probeAccuracy({decoder, tokenizer, items: params.probe, layers, scales, batchSize})
       probe = {candidate, original: same ? candidate : await probeAccuracy({decoder, tokenizer, items: params.probe, layers: original, batchSize})}
     }
     const loss = totals.nll / totals.tokens
@@ -106,6 +112,7 @@ export async function* evaluateIter(params: EvaluateParams): AsyncGenerator<Eval
     return {
       modelDir: params.modelDir,
       layers,
+      ...(scales === undefined ? {} : {scales}),
       numLayers: spec.numLayers,
       texts: params.texts.length,
       rows: windows.rows.length,

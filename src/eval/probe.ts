@@ -1,6 +1,7 @@
 import {readFile} from 'node:fs/promises'
 import {DataError} from '../errors.js'
 import type {Decoder} from '../onnx/open-decoder.js'
+import type {BranchScale} from '../onnx/decoder-graph.js'
 import type {TextTokenizer} from '../tokenizer/load-tokenizer.js'
 
 /** A multiple-choice item: the answer is an index into `choices`. */
@@ -64,7 +65,14 @@ export async function readProbeItems(file: string): Promise<ProbeItem[]> {
  * choice, tokenized together; the choice's tokens are those past the context's own tokens), as
  * lm-eval scores ARC / HellaSwag.
  */
-export async function probeAccuracy(params: {decoder: Decoder; tokenizer: TextTokenizer; items: ProbeItem[]; layers: number[]; batchSize: number}): Promise<ProbeResult> {
+export async function probeAccuracy(params: {
+  decoder: Decoder
+  tokenizer: TextTokenizer
+  items: ProbeItem[]
+  layers: number[]
+  scales?: (BranchScale | undefined)[]
+  batchSize: number
+}): Promise<ProbeResult> {
   const {decoder, tokenizer, items, layers} = params
   const V = decoder.spec.vocab
   const rows: {ids: number[]; from: number}[] = []
@@ -79,7 +87,7 @@ export async function probeAccuracy(params: {decoder: Decoder; tokenizer: TextTo
   const scores: number[] = []
   for (let at = 0; at < rows.length; at += params.batchSize) {
     const batch = rows.slice(at, at + params.batchSize)
-    const r = await decoder.run({inputIds: batch.map((b) => b.ids), layers, outputs: {logits: 'all'}})
+    const r = await decoder.run({inputIds: batch.map((b) => b.ids), layers, scales: params.scales, outputs: {logits: 'all'}})
     const logits = r.outputs.logits?.data as Float32Array
     batch.forEach((row, b) => {
       let ll = 0

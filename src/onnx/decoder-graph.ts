@@ -28,11 +28,19 @@ export interface QuantizedWeight {
   scales: {dims: number[]; data: ExternalRef}
 }
 
+/** Factors on a layer copy's attention and MLP outputs (mergekit `scale` on its output projections). */
+export interface BranchScale {
+  attn?: number
+  mlp?: number
+}
+
 export interface DecoderGraphParams {
   spec: DecoderSpec
   weights: GraphWeights
   /** The layer sequence, by original index, e.g. [0, 1, 2, 2, 3]. */
   layers: number[]
+  /** Per position of `layers`: output scales of that copy (undefined: unscaled). */
+  scales?: (BranchScale | undefined)[]
   /** `ids`: input_ids [B, T]; `hidden`: a hidden state [B, T, H] entering layers[0]. */
   start: 'ids' | 'hidden'
   outputs: GraphOutputRequest
@@ -127,7 +135,7 @@ export function buildDecoderGraph(params: DecoderGraphParams): Uint8Array {
   const plan = graphOutputs.plan(outputs, layers.length)
   const states: string[] = [x]
   for (let i = 0; i < plan.runLayers; i++) {
-    x = decoderBlock(ctx, x, layers[i] as number)
+    x = decoderBlock(ctx, x, layers[i] as number, params.scales?.[i])
     states.push(x)
   }
   const head = (): {final: string; logits: string} => {

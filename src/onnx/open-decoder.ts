@@ -21,7 +21,7 @@ import {resolveArchitecture, type ModelConfigJson} from '../architectures/regist
 import type {ArchitectureDefinition, WeightRole} from '../architectures/schema.js'
 import {matchCheckpoint} from '../architectures/match-checkpoint.js'
 import {decoderSpec, type DecoderSpec} from './decoder-spec.js'
-import {buildDecoderGraph, type GraphWeights} from './decoder-graph.js'
+import {buildDecoderGraph, type BranchScale, type GraphWeights} from './decoder-graph.js'
 import type {GraphOutputRequest} from './graph-outputs.js'
 import {createSession, type HostTensor, type OrtSession} from './session.js'
 import {readWeightFiles} from './weight-files.js'
@@ -44,6 +44,8 @@ export interface OpenDecoderParams {
 
 export interface DecoderRunParams {
   layers?: number[]
+  /** Per position of `layers`: scales of that copy's attention / MLP outputs (identity copies: 0). */
+  scales?: (BranchScale | undefined)[]
   /** Token ids per row (ragged: rows are right-padded and masked). */
   inputIds?: number[][]
   /** A hidden state [B, T, H] entering layers[0], with each row's real length. */
@@ -148,8 +150,9 @@ export async function* openDecoderIter(params: OpenDecoderParams): AsyncGenerato
       const layers = run.layers ?? Array.from({length: spec.numLayers}, (_, i) => i)
       const outputs = run.outputs ?? {logits: 'all'}
       const start = run.hidden === undefined ? 'ids' : 'hidden'
-      const key = JSON.stringify({layers, start, outputs})
-      const session = await sessionFor(key, () => buildDecoderGraph({spec, weights, layers, start, outputs}))
+      const scales = run.scales?.some((x) => x !== undefined) === true ? run.scales : undefined
+      const key = JSON.stringify({layers, scales, start, outputs})
+      const session = await sessionFor(key, () => buildDecoderGraph({spec, weights, layers, scales, start, outputs}))
       const {feeds, batch, seqLen, lengths} = makeFeeds(run, spec)
       const result = await session.run(feeds, [...session.outputNames])
       return {batch, seqLen, lengths, outputs: result}

@@ -5,7 +5,7 @@ import {DlecCommand} from '../../cli/base-command.js'
 import {loadTexts} from '../../data/load-texts.js'
 import {UsageError} from '../../errors.js'
 import {evaluateIter, type EvalReport} from '../../eval/evaluate.js'
-import {planLayers} from '../../eval/plan-layers.js'
+import {planLayers, type PlanLayers} from '../../eval/plan-layers.js'
 import {readProbeItems} from '../../eval/probe.js'
 import {resolveModel} from '../../model/resolve-model.js'
 
@@ -46,11 +46,13 @@ export default class Eval extends DlecCommand {
       accessToken: env.HF_TOKEN,
     })
     let layers: number[] | undefined
+    let scales: PlanLayers['scales'] | undefined
     if (flags.layers !== undefined) {
       layers = parseLayerList(flags.layers)
     } else if (flags.plan !== undefined) {
-      const plan = await planLayers(flags.plan)
+      const plan = await planLayers({file: flags.plan, modelDir: model.dir})
       layers = plan.layers
+      scales = plan.scales
       for (const w of plan.warnings) {
         this.warn(w)
       }
@@ -61,6 +63,7 @@ export default class Eval extends DlecCommand {
       modelDir: model.dir,
       cacheDir,
       layers,
+      scales,
       texts,
       maxTokens: flags['max-tokens'],
       batchSize: flags['batch-size'],
@@ -101,12 +104,20 @@ function parseLayerList(text: string): number[] {
   return layers
 }
 
+/** `2` -> `2[attn*0,mlp*0]` for a scaled copy. */
+function scaleMark(s: {attn?: number; mlp?: number} | undefined): string {
+  if (s === undefined) {
+    return ''
+  }
+  return `[attn*${s.attn ?? 1},mlp*${s.mlp ?? 1}]`
+}
+
 function renderEval(r: EvalReport, model: string): string[] {
   const pct = (x: number): string => `${(100 * x).toFixed(1)}%`
   const sign = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(4)}`
   const lines = [
     `model      ${model} (${r.numLayers} layers)`,
-    `layers     ${r.layers.join(',')} (${r.layers.length} layers)`,
+    `layers     ${r.layers.map((l, i) => l + scaleMark(r.scales?.[i])).join(',')} (${r.layers.length} layers)`,
     `data       ${r.texts} text(s), ${r.rows} row(s) of up to ${r.windowSize} tokens, ${r.tokens} predicted tokens`,
   ]
   if (r.chunkedTexts > 0) {

@@ -1,4 +1,5 @@
 import type {BlockContext} from './block-context.js'
+import type {BranchScale} from '../decoder-graph.js'
 import {attention} from './attention.js'
 import {mlp} from './mlp.js'
 import {norm} from './norm.js'
@@ -8,23 +9,27 @@ import {norm} from './norm.js'
  * - llama / gemma / phi3 / gpt2: x + attn(norm(x)), then + mlp(norm(.)) (pre-norm);
  * - gemma2: the same with a post-norm on each branch output;
  * - phi: x + attn(ln(x)) + mlp(ln(x)) (parallel branches, one LayerNorm).
+ * `scale` multiplies a branch output, as mergekit's `scale` on the output projection does.
  */
-export function decoderBlock(ctx: BlockContext, x: string, layer: number): string {
+export function decoderBlock(ctx: BlockContext, x: string, layer: number, scale?: BranchScale): string {
   const {g, spec} = ctx
   const p = `l${layer}`
+  // A scaled output projection (weight and bias) scales its branch output, before any post-norm.
+  const scaled = (value: string, factor: number | undefined, name: string): string =>
+    factor === undefined || factor === 1 ? value : g.op('Mul', [value, g.scalar(factor)], {}, {name})
   const attnNorm = norm(ctx, x, ctx.need('attn_norm', layer), ctx.weight('attn_norm_bias', layer), `${p}_ln1`)
   if (spec.blockKind === 'phi') {
-    const a = attention(ctx, attnNorm, layer)
-    const m = mlp(ctx, attnNorm, layer)
+    const a = scaled(attention(ctx, attnNorm, layer), scale?.attn, `${p}_attn_scaled`)
+    const m = scaled(mlp(ctx, attnNorm, layer), scale?.mlp, `${p}_mlp_scaled`)
     return g.op('Add', [g.op('Add', [a, m]), x], {}, {name: `${p}_out`})
   }
-  let a = attention(ctx, attnNorm, layer)
+  let a = scaled(attention(ctx, attnNorm, layer), scale?.attn, `${p}_attn_scaled`)
   if (spec.blockKind === 'gemma2') {
     a = norm(ctx, a, ctx.need('post_attn_norm', layer), undefined, `${p}_post_attn`)
   }
   const mid = g.op('Add', [x, a], {}, {name: `${p}_mid`})
   const mlpNorm = norm(ctx, mid, ctx.need('mlp_norm', layer), ctx.weight('mlp_norm_bias', layer), `${p}_ln2`)
-  let m = mlp(ctx, mlpNorm, layer)
+  let m = scaled(mlp(ctx, mlpNorm, layer), scale?.mlp, `${p}_mlp_scaled`)
   if (spec.blockKind === 'gemma2') {
     m = norm(ctx, m, ctx.need('post_mlp_norm', layer), undefined, `${p}_post_mlp`)
   }
