@@ -1,17 +1,13 @@
-import {existsSync} from 'node:fs'
-import {copyFile, mkdir, open, rename, rm, writeFile} from 'node:fs/promises'
-import {basename, dirname, join} from 'node:path'
+import {copyFile, open, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
 import {MergeError} from '../errors.js'
 import {encodeSafetensorsHeader} from '../safetensors/encode-header.js'
 import {INDEX_FILE} from '../safetensors/index-json.js'
 import type {ShardedTensorIndex} from '../safetensors/reader.js'
 import {convertChunk, isRawCopy} from './convert-chunk.js'
+import type {MergeEvent} from './merge-event.js'
 import type {CopyOp, PassthroughPlan} from './passthrough-plan.js'
-
-export type MergeEvent =
-  | {type: 'start'; engine: 'native'; totalBytes: number; tensors: number; shards: number}
-  | {type: 'progress'; bytesDone: number; totalBytes: number; tensor: string}
-  | {type: 'done'; out: string; bytes: number; files: string[]}
+import {stagingDir} from './staging-dir.js'
 
 export interface ExtraFile {
   name: string
@@ -40,12 +36,9 @@ export async function* executeMerge(params: {
   signal?: AbortSignal
 }): AsyncGenerator<MergeEvent, {out: string; bytes: number}> {
   const {plan, out} = params
-  if (existsSync(out) && !params.force) {
-    throw new MergeError(`${out} already exists (use --force to replace it)`)
-  }
   const chunkBytes = Math.max(8, Math.floor((params.chunkBytes ?? MERGE_CHUNK_BYTES) / 8) * 8)
-  const tmp = join(dirname(out), `.${basename(out)}.dlec-partial-${process.pid}-${Date.now()}`)
-  await mkdir(tmp, {recursive: true})
+  const staging = await stagingDir(out, params.force)
+  const tmp = staging.dir
   try {
     yield {type: 'start', engine: 'native', totalBytes: plan.totalBytes, tensors: plan.ops.length, shards: plan.shardCount}
     let bytesDone = 0
@@ -88,12 +81,12 @@ export async function* executeMerge(params: {
         await writeFile(target, file.content ?? '')
       }
     }
-    await moveIntoPlace(tmp, out)
+    await staging.commit()
     const files = [...plan.shardFiles, ...(plan.shardCount > 1 ? [INDEX_FILE] : []), ...params.files.map((f) => f.name)]
     yield {type: 'done', out, bytes: bytesDone, files}
     return {out, bytes: bytesDone}
   } catch (error) {
-    await rm(tmp, {recursive: true, force: true})
+    await staging.discard()
     throw error
   }
 }
@@ -109,15 +102,4 @@ async function* convertedChunks(source: ShardedTensorIndex, op: CopyOp, chunkByt
     next = at < total ? source.readRange(op.source, at, Math.min(chunkBytes, total - at)) : undefined
     yield isRawCopy(op) ? bytes : convertChunk(bytes, op)
   }
-}
-
-async function moveIntoPlace(tmp: string, out: string): Promise<void> {
-  if (!existsSync(out)) {
-    await rename(tmp, out)
-    return
-  }
-  const old = `${tmp}-old`
-  await rename(out, old)
-  await rename(tmp, out)
-  await rm(old, {recursive: true, force: true})
 }
