@@ -5,6 +5,8 @@ import ConfigValidate from './commands/dlec/config/validate.js'
 import Eval from './commands/dlec/eval.js'
 import Curve from './commands/dlec/curve.js'
 import Plan from './commands/dlec/plan.js'
+import Profile from './commands/dlec/profile.js'
+import Score from './commands/dlec/score.js'
 
 /**
  * The one list of dlec's commands. The plugin (package.json oclif.commands) registers them under the
@@ -18,6 +20,8 @@ export const PLUGIN_COMMANDS: Record<string, Command.Class> = {
   'dlec:eval': Eval,
   'dlec:curve': Curve,
   'dlec:plan': Plan,
+  'dlec:profile': Profile,
+  'dlec:score': Score,
 }
 
 export const STANDALONE_COMMANDS: Record<string, Command.Class> = Object.fromEntries(

@@ -7,7 +7,7 @@ import {before, describe, it} from 'node:test'
 import {loadTexts} from '../../src/data/load-texts.js'
 import {profileModel} from '../../src/profile/profile-model.js'
 import type {ProfileResult} from '../../src/profile/profile-model.js'
-import {dlecOriginalRule, DEFAULT_BINS} from '../../src/scoring/dlec-rule.js'
+import {dlecCorrectedRule, dlecOriginalRule, DEFAULT_BINS} from '../../src/scoring/dlec-rule.js'
 import {layerScores} from '../../src/scoring/layer-score.js'
 import {openStore} from '../../src/store/open-store.js'
 import {findRun} from '../../src/store/runs.js'
@@ -83,6 +83,30 @@ describe('profileModel on stories260K', () => {
       for (const [i, r] of ref.entries()) {
         assert.ok(Math.abs((rule.rows[i]?.threshold ?? -1) - r.q) < 1e-12, `q of label ${r.label}`)
         assert.ok(Math.abs((rule.rows[i]?.fraction ?? -1) - r.fraction) < 1e-6, `fraction of label ${r.label}`)
+      }
+    } finally {
+      db.close()
+    }
+  })
+
+  it('the corrected rule (block ids, positions >= 1, mean + 2 std) matches numpy on the same activations', async () => {
+    const sampled = await profileModel({modelDir: STORIES, cacheDir, dbPath, texts, dataSource: 'stories.txt', maxTokens: MAX_TOKENS, batchSize: 4, raw: {kind: 'sample', k: 5}, name: 'sampled'})
+    assert.equal(sampled.rows.activations, 10 * 5 * 7 * 64)
+    const db = await openStore({path: dbPath, readOnly: true})
+    try {
+      const run = await findRun(db, 'sampled')
+      const rule = await dlecCorrectedRule(db, run)
+      const rows = await db.all(`SELECT point - 1 AS label, value FROM activations WHERE run_id = $1 AND point BETWEEN 1 AND 5 AND position >= 1 ORDER BY point, sample, position, neuron`, [run.runId])
+      writeFileSync(join(dir, 'cvalues.f32'), new Float32Array(rows.map((r) => Number(r.value))))
+      writeFileSync(join(dir, 'clabels.i32'), new Int32Array(rows.map((r) => Number(r.label))))
+      const ref = JSON.parse(
+        execFileSync(python(), [join(ROOT, 'test/python/dlec_rule_reference.py'), join(dir, 'cvalues.f32'), join(dir, 'clabels.i32'), '1', 'corrected']).toString(),
+      ) as Array<{label: number; q: number; fraction: number; beneficial: boolean}>
+      assert.deepEqual(rule.rows.map((r) => r.label), [0, 1, 2, 3, 4])
+      assert.deepEqual(rule.beneficial, ref.filter((r) => r.beneficial).map((r) => r.label))
+      for (const [i, r] of ref.entries()) {
+        assert.ok(Math.abs((rule.rows[i]?.threshold ?? -1) - r.q) < 1e-9, `threshold of label ${r.label}`)
+        assert.ok(Math.abs((rule.rows[i]?.fraction ?? -1) - r.fraction) < 1e-12, `fraction of label ${r.label}`)
       }
     } finally {
       db.close()

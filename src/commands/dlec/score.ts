@@ -1,0 +1,82 @@
+import {renameSync, writeFileSync} from 'node:fs'
+import {Flags} from '@oclif/core'
+import {DlecCommand} from '../../cli/base-command.js'
+import {UsageError} from '../../errors.js'
+import {chartSvg} from '../../plot/chart-svg.js'
+import {chartPng} from '../../plot/chart-png.js'
+import {scoreChart} from '../../plot/score-plot.js'
+import {scoreRun, type ScoreReport} from '../../scoring/score-run.js'
+import {scoreColumns, scoreCsv, scoreTable} from '../../scoring/score-table.js'
+import {exportParquet} from '../../store/export-parquet.js'
+
+export default class Score extends DlecCommand {
+  static override description =
+    'Per-layer scores of a profile run, computed as SQL over the statistics `dlec profile` stored (positions >= 1): Block Influence (1 - mean cos(h_in, h_out)), angular distance of the blocks [l, l+n) for n = 1..8 (the seam cost of duplicating that block), norm growth, and the DLEC rule twice: as the original notebook ran it (its hidden_states ids, label 0 = embeddings; its q-vs-z units) and corrected (block ids, positions >= 1, consistent units). The DLEC rules need raw activations (profile with --raw first-token or --raw sample:K).'
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --db dlec.duckdb --run run-1 --plot scores.svg',
+    '<%= config.bin %> <%= command.id %> --format parquet --output scores.parquet',
+    '<%= config.bin %> <%= command.id %> --json',
+  ]
+  static override flags = {
+    bins: Flags.integer({description: 'Histogram bins of the original DLEC rule (its num_bins).', default: 100, min: 1}),
+    db: Flags.string({description: 'The DuckDB file written by `dlec profile`.', default: 'dlec.duckdb'}),
+    format: Flags.option({description: 'Output format.', options: ['table', 'json', 'csv', 'parquet'] as const, default: 'table'})(),
+    output: Flags.string({char: 'o', description: 'Write the table here instead of stdout (required for --format parquet).'}),
+    plot: Flags.string({description: 'Also draw the scores over depth to this .svg or .png file.'}),
+    run: Flags.string({description: 'Run name or id [default: the newest complete run].'}),
+  }
+  static override summary = 'Layer scores (Block Influence, block angular distance, norm growth, DLEC rule) from a profile run.'
+
+  async run(): Promise<ScoreReport> {
+    const {flags} = await this.parse(Score)
+    if (flags.format === 'parquet' && flags.output === undefined) {
+      throw new UsageError('--format parquet needs --output FILE')
+    }
+    if (flags.plot !== undefined && !/\.(svg|png)$/i.test(flags.plot)) {
+      throw new UsageError(`--plot ${flags.plot}: the file name must end in .svg or .png`)
+    }
+    const report = await scoreRun({dbPath: flags.db, run: flags.run, bins: flags.bins})
+    if (flags.plot !== undefined) {
+      const chart = scoreChart(report)
+      writeAtomic(flags.plot, /\.png$/i.test(flags.plot) ? chartPng(chart) : chartSvg(chart))
+    }
+    if (flags.format === 'parquet' && flags.output !== undefined) {
+      await exportParquet({path: flags.output, columns: scoreColumns(report)})
+    } else if (!this.jsonEnabled()) {
+      const text = flags.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : flags.format === 'csv' ? scoreCsv(report) : `${renderHeader(report)}\n${scoreTable(report)}\n${renderRules(report)}`
+      if (flags.output === undefined) {
+        process.stdout.write(text)
+      } else {
+        writeAtomic(flags.output, text)
+      }
+    }
+    return report
+  }
+}
+
+function writeAtomic(path: string, data: string | Uint8Array): void {
+  const tmp = `${path}.tmp`
+  writeFileSync(tmp, data)
+  renameSync(tmp, path)
+}
+
+function renderHeader(r: ScoreReport): string {
+  return `run ${r.run.name} (id ${r.run.runId}): ${r.run.model}, ${r.run.layers.length} layers, ${r.run.samples} samples, ${r.run.tokens} tokens (positions >= 1) from ${r.run.dataSource}; raw activations: ${r.run.raw}`
+}
+
+function renderRules(r: ScoreReport): string {
+  const lines: string[] = []
+  for (const rule of [r.dlecOriginal, r.dlecCorrected]) {
+    if (rule === null) {
+      continue
+    }
+    lines.push(`${rule.description}: beneficial ${rule.beneficial.length === 0 ? 'none' : rule.beneficial.join(', ')}`)
+  }
+  if (r.dlecOriginal === null) {
+    lines.push('DLEC rules: no raw activations in this run (profile with --raw first-token or --raw sample:K)')
+  } else if (r.dlecCorrected === null) {
+    lines.push('corrected DLEC rule: needs activations at positions >= 1 (profile with --raw sample:K)')
+  }
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`
+}
