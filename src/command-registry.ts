@@ -4,6 +4,7 @@ import ConfigLayers from './commands/dlec/config/layers.js'
 import ConfigValidate from './commands/dlec/config/validate.js'
 import Eval from './commands/dlec/eval.js'
 import Curve from './commands/dlec/curve.js'
+import Merge from './commands/dlec/merge.js'
 import Plan from './commands/dlec/plan.js'
 import Profile from './commands/dlec/profile.js'
 import Score from './commands/dlec/score.js'
@@ -19,6 +20,7 @@ export const PLUGIN_COMMANDS: Record<string, Command.Class> = {
   'dlec:config:validate': ConfigValidate,
   'dlec:eval': Eval,
   'dlec:curve': Curve,
+  'dlec:merge': Merge,
   'dlec:plan': Plan,
   'dlec:profile': Profile,
   'dlec:score': Score,

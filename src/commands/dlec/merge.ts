@@ -1,0 +1,70 @@
+import {Args, Flags} from '@oclif/core'
+import {DlecCommand} from '../../cli/base-command.js'
+import {modelLookupFromEnv} from '../../cli/hub-env.js'
+import {renderMergeReport} from '../../cli/render/merge-report.js'
+import {MergeProgress} from '../../cli/render/progress-merge.js'
+import {mergeModel, type MergeReport} from '../../merge/merge-model.js'
+import {parseShardSize} from '../../merge/parse-shard-size.js'
+
+export default class Merge extends DlecCommand {
+  static override args = {
+    config: Args.string({description: 'mergekit YAML (e.g. written by `dlec plan`).', required: true}),
+    out: Args.string({description: 'Output folder (must not exist unless --force).', required: true}),
+  }
+  static override description =
+    'Runs a mergekit passthrough YAML. --engine mergekit runs the real mergekit-yaml; --engine native streams byte ranges from the source safetensors into the output shards with constant memory, bit-identical to mergekit (tensors, dtypes, shard names and sizes), and remaps per-layer config lists such as layer_types that mergekit leaves stale. auto uses mergekit when mergekit-yaml is on PATH, else native. Output goes to a temporary folder beside OUT and is renamed into place, so a failure leaves no OUT.'
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> plan.yaml merged/',
+    '<%= config.bin %> <%= command.id %> plan.yaml merged/ --engine native --out-shard-size 2B',
+    '<%= config.bin %> <%= command.id %> plan.yaml merged/ --dry-run',
+  ]
+  static override flags = {
+    'dry-run': Flags.boolean({description: 'Print the copy plan (every output tensor, its source, dtype, scale and shard); write nothing.'}),
+    engine: Flags.option({options: ['auto', 'mergekit', 'native'] as const, default: 'auto', description: 'Merge engine.'})(),
+    force: Flags.boolean({description: 'Replace OUT if it exists.'}),
+    mergekit: Flags.file({description: 'Path of mergekit-yaml (default: found on PATH).'}),
+    'out-shard-size': Flags.string({default: '5B', description: 'Largest output shard in bytes, K/M/B suffixes as mergekit (5B = 5e9).'}),
+  }
+  static override summary = 'Merge a model from a mergekit passthrough YAML (mergekit or the native engine).'
+
+  async run(): Promise<MergeReport> {
+    const {args, flags} = await this.parse(Merge)
+    const progress = this.jsonEnabled() ? undefined : new MergeProgress()
+    const controller = new AbortController()
+    const onSigint = (): void => controller.abort()
+    process.once('SIGINT', onSigint)
+    try {
+      const run = mergeModel({
+        config: args.config,
+        out: args.out,
+        engine: flags.engine,
+        dryRun: flags['dry-run'],
+        outShardSize: parseShardSize(flags['out-shard-size']),
+        force: flags.force,
+        mergekitPath: flags.mergekit,
+        pathEnv: process.env.PATH,
+        lookup: modelLookupFromEnv(process.env),
+        signal: controller.signal,
+      })
+      for (;;) {
+        const next = await run.next()
+        if (next.done) {
+          progress?.stop()
+          if (!this.jsonEnabled()) {
+            for (const w of next.value.warnings) {
+              this.logToStderr(`Warning: ${w}`)
+            }
+            for (const line of renderMergeReport(next.value)) {
+              this.log(line)
+            }
+          }
+          return next.value
+        }
+        progress?.handle(next.value)
+      }
+    } finally {
+      progress?.stop()
+      process.removeListener('SIGINT', onSigint)
+    }
+  }
+}
