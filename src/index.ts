@@ -72,3 +72,6 @@ export {layoutLineChart, niceTicks, type ChartLayout, type LineChartParams, type
 export {chartSvg} from './plot/chart-svg.js'
 export {chartPng, encodePng} from './plot/chart-png.js'
 export {scoreChart} from './plot/score-plot.js'
+export {mergeModel, type MergeReport, type MergeEngine, type PlanRow} from './merge/merge-model.js'
+export {findMergekit, runMergekit} from './mergekit/run-mergekit.js'
+export {parseShardSize} from './merge/parse-shard-size.js'
