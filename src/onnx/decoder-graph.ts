@@ -89,7 +89,7 @@ export function buildDecoderGraph(params: DecoderGraphParams): Uint8Array {
     if (name === undefined) {
       return undefined
     }
-    return role !== 'embed' && weights.quantized?.(name) !== undefined ? name : initializer(name)
+    return weights.quantized?.(name) !== undefined ? name : initializer(name)
   }
   const masks = new Map<string, string>()
   const ctx: BlockContext = {
@@ -120,7 +120,7 @@ export function buildDecoderGraph(params: DecoderGraphParams): Uint8Array {
   }
   let x: string
   if (ids !== undefined) {
-    x = g.op('Gather', [ctx.need('embed'), ids], {axis: 0}, {name: 'embed'})
+    x = embedTokens(g, weights, ctx.need('embed'), ids)
     const pos = ctx.weight('pos_embed')
     if (pos !== undefined) {
       x = g.op('Add', [x, g.op('Gather', [pos, positions], {axis: 0})], {}, {name: 'embed_pos'})
@@ -150,6 +150,18 @@ export function buildDecoderGraph(params: DecoderGraphParams): Uint8Array {
   }
   graphOutputs.emit({g, spec, mask, shapes, states, head, request: outputs})
   return g.toBytes()
+}
+
+/** Token embeddings: a float Gather, or GatherBlockQuantized on the block-quantized table. */
+function embedTokens(g: GraphBuilder, weights: GraphWeights, table: string, ids: string): string {
+  const q = weights.quantized?.(table)
+  if (q === undefined) {
+    return g.op('Gather', [table, ids], {axis: 0}, {name: 'embed'})
+  }
+  // The same bytes as the MatMulNBits initializers, viewed as [V, H * bits / 8] and [V, H / block].
+  const data = g.initializer(`${table}.gq`, 'uint8', [q.n, (q.k * q.bits) / 8], q.weight.data)
+  const scales = g.initializer(`${table}.gscales`, 'float', [q.n, q.k / q.blockSize], q.scales.data)
+  return g.op('GatherBlockQuantized', [data, ids, scales], {gather_axis: 0, quantize_axis: 1, block_size: q.blockSize, bits: q.bits}, {name: 'embed', domain: 'com.microsoft'})
 }
 
 function linear(

@@ -27,8 +27,8 @@ import {createSession, type HostTensor, type OrtSession} from './session.js'
 import {readWeightFiles} from './weight-files.js'
 import {prepareWeightStoreIter, type WeightFormat, type WeightStoreEvent} from './weight-store.js'
 
-/** Projections that int8 / int4 store block-quantized (everything else stays float32). */
-const QUANTIZED_ROLES = new Set<WeightRole>(['q_proj', 'k_proj', 'v_proj', 'o_proj', 'qkv_proj', 'gate_proj', 'up_proj', 'gate_up_proj', 'down_proj', 'lm_head'])
+/** Tensors int8 / int4 store block-quantized: projections and the token embeddings (the rest stays float32). */
+const QUANTIZED_ROLES = new Set<WeightRole>(['embed', 'q_proj', 'k_proj', 'v_proj', 'o_proj', 'qkv_proj', 'gate_proj', 'up_proj', 'gate_up_proj', 'down_proj', 'lm_head'])
 
 export interface OpenDecoderParams {
   /** A local model folder (config.json + safetensors). */
@@ -98,19 +98,12 @@ export async function* openDecoderIter(params: OpenDecoderParams): AsyncGenerato
   }
   const quantize = new Set<string>()
   for (const t of match.tensors) {
-    const conv1d = arch.blockKind === 'gpt2' && t.role !== 'lm_head'
+    const conv1d = arch.blockKind === 'gpt2' && t.role !== 'lm_head' && t.role !== 'embed'
     if (t.stored !== undefined && QUANTIZED_ROLES.has(t.role) && !conv1d) {
       quantize.add(t.stored)
     }
   }
-  const embed = byRole.get('embed|')
-  const store = yield* prepareWeightStoreIter({
-    files,
-    cacheDir: params.cacheDir,
-    format: params.quant ?? 'fp32',
-    quantize,
-    alsoFloat: new Set(embed === undefined ? [] : [embed]),
-  })
+  const store = yield* prepareWeightStoreIter({files, cacheDir: params.cacheDir, format: params.quant ?? 'fp32', quantize})
   const weights: GraphWeights = {
     find: (role: WeightRole, layer?: number) => byRole.get(`${role}|${layer ?? ''}`),
     tensor: (name) => store.locate(name),
@@ -137,7 +130,9 @@ export async function* openDecoderIter(params: OpenDecoderParams): AsyncGenerato
       sessions.delete(oldKey)
       await old.release()
     }
-    const session = await createSession({path, threads: params.threads})
+    // MatMulNBits runs its fast kernels only on pre-packed weights; fp32 Gemm does not need it, and
+    // without it repeated layers share one copy of each weight.
+    const session = await createSession({path, threads: params.threads, prepack: (params.quant ?? 'fp32') !== 'fp32'})
     sessions.set(key, session)
     return session
   }

@@ -8,7 +8,9 @@ import {evaluate} from '../../src/eval/evaluate.js'
 import {GraphBuilder} from '../../src/onnx/graph-builder.js'
 import {dequantizeBlocks, quantizeBlocks} from '../../src/onnx/quantize.js'
 import {createSession} from '../../src/onnx/session.js'
-import {ROOT, STORIES, python} from '../helpers/cli.js'
+import {GENERATED, ROOT, STORIES, python} from '../helpers/cli.js'
+import {openDecoder} from '../../src/onnx/open-decoder.js'
+import {maxDiffTokens, writeReferences} from './reference.js'
 import {readmeParagraph} from '../eval/readme-texts.js'
 
 function randomMatrix(n: number, k: number, seed: number): Float32Array {
@@ -74,5 +76,24 @@ describe('block quantization (MatMulNBits layout)', () => {
     assert.ok(Math.abs(int8.perplexity / 2.833 - 1) < 0.005, `int8 ${int8.perplexity}`)
     assert.ok(Math.abs(int4.perplexity / 2.833 - 1) < 0.1, `int4 ${int4.perplexity}`)
     assert.notEqual(int4.perplexity, int8.perplexity)
+  })
+
+  it('every family runs quantized (projections and embeddings): int8 logits within 0.05 of transformers fp32, int4 within 0.5', async () => {
+    const families = ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'phi', 'phi3', 'gpt2']
+    const ref = writeReferences(Object.fromEntries(families.map((f) => [f, join(GENERATED, f)])))
+    for (const f of families) {
+      const r = ref(f)
+      for (const [quant, tol] of [['int8', 0.05], ['int4', 0.5]] as const) {
+        const dec = await openDecoder({modelDir: join(GENERATED, f), cacheDir: join(work, 'cache'), quant, threads: 1})
+        try {
+          const out = await dec.run({inputIds: r.ids, outputs: {logits: 'all'}})
+          const d = maxDiffTokens(out.outputs.logits?.data as Float32Array, r.read('logits'), r.lengths, dec.spec.vocab)
+          assert.ok(d < tol, `${f} ${quant}: max |diff| ${d}`)
+          assert.ok(d > 0, `${f} ${quant}: quantization changed nothing`)
+        } finally {
+          await dec.release()
+        }
+      }
+    }
   })
 })

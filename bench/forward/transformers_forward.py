@@ -1,0 +1,34 @@
+"""transformers side of bench/forward: tokens/s and peak RSS of a float32 CPU forward
+(output_hidden_states=True, as a profiling pass needs) on the same token ids as dlec.
+
+usage: transformers_forward.py MODEL_DIR BATCH SEQ THREADS REPEATS -> one JSON line
+"""
+import json
+import resource
+import sys
+import time
+
+import torch
+from transformers import AutoModelForCausalLM
+
+
+def main() -> None:
+    model_dir, batch, seq, threads, repeats = sys.argv[1], *map(int, sys.argv[2:6])
+    torch.set_num_threads(threads)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    model.eval()
+    gen = torch.Generator().manual_seed(0)
+    ids = torch.randint(3, model.config.vocab_size, (batch, seq), generator=gen)
+    with torch.inference_mode():
+        model(input_ids=ids[:, :16])
+        best = float("inf")
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            model(input_ids=ids, output_hidden_states=True, use_cache=False)
+            best = min(best, time.perf_counter() - t0)
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"engine": "transformers", "tokens_per_s": batch * seq / best, "seconds": best, "peak_rss_mb": rss_mb}))
+
+
+if __name__ == "__main__":
+    main()
