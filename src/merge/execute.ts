@@ -1,6 +1,6 @@
 import {copyFile, open, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
-import {MergeError} from '../errors.js'
+import {DlecError, MergeError} from '../errors.js'
 import {encodeSafetensorsHeader} from '../safetensors/encode-header.js'
 import {INDEX_FILE} from '../safetensors/index-json.js'
 import type {ShardedTensorIndex} from '../safetensors/reader.js'
@@ -57,7 +57,7 @@ export async function* executeMerge(params: {
           }
           for await (const chunk of convertedChunks(source, op, chunkBytes)) {
             if (params.signal?.aborted) {
-              throw new MergeError('merge interrupted', 'DLEC_INTERRUPTED')
+              throw new DlecError('interrupted', 'DLEC_INTERRUPTED', `merge into ${out} interrupted; nothing was written`)
             }
             await handle.write(chunk)
             bytesDone += chunk.byteLength
@@ -95,11 +95,17 @@ export async function* executeMerge(params: {
 async function* convertedChunks(source: ShardedTensorIndex, op: CopyOp, chunkBytes: number): AsyncGenerator<Uint8Array> {
   const total = op.sourceBytes
   let at = 0
-  let next = total > 0 ? source.readRange(op.source, 0, Math.min(chunkBytes, total)) : undefined
+  const read = (start: number): Promise<Uint8Array> => {
+    const pending = source.readRange(op.source, start, Math.min(chunkBytes, total - start))
+    // Read ahead: a failure surfaces at the await below; never as an unhandled rejection.
+    pending.catch(() => undefined)
+    return pending
+  }
+  let next = total > 0 ? read(0) : undefined
   while (next !== undefined) {
     const bytes = await next
     at += bytes.byteLength
-    next = at < total ? source.readRange(op.source, at, Math.min(chunkBytes, total - at)) : undefined
+    next = at < total ? read(at) : undefined
     yield isRawCopy(op) ? bytes : convertChunk(bytes, op)
   }
 }

@@ -2,7 +2,7 @@ import {existsSync, statSync} from 'node:fs'
 import {readdir} from 'node:fs/promises'
 import {delimiter, join, resolve} from 'node:path'
 import {execa} from 'execa'
-import {MergekitError} from '../errors.js'
+import {DlecError, MergekitError} from '../errors.js'
 import type {MergeEvent} from '../merge/merge-event.js'
 import {stagingDir} from '../merge/staging-dir.js'
 
@@ -65,7 +65,7 @@ export async function* runMergekit(params: {
     }
     const result = await child
     if (result.isCanceled) {
-      throw new MergekitError('mergekit-yaml was interrupted', 'DLEC_INTERRUPTED', {details: output})
+      throw new DlecError('interrupted', 'DLEC_INTERRUPTED', `mergekit-yaml was interrupted; nothing was written to ${params.out}`, {details: output})
     }
     if (result.exitCode !== 0 || result.failed) {
       const cause = result.exitCode === undefined ? (result.originalMessage ?? 'did not start') : `exit ${result.exitCode}`
