@@ -5,6 +5,7 @@ import {readMergeConfig} from '../mergekit/read-merge-config.js'
 import {findMergekit, runMergekit} from '../mergekit/run-mergekit.js'
 import {executeMerge} from './execute.js'
 import type {MergeEvent} from './merge-event.js'
+import {ShardedTensorIndex} from '../safetensors/reader.js'
 import {prepareNativeMerge, type ModelLookup} from './prepare-native-merge.js'
 
 export type MergeEngine = 'auto' | 'mergekit' | 'native'
@@ -86,7 +87,11 @@ export async function* mergeModel(params: {
       }
       yield next.value
     }
-    return report({engine: 'mergekit', engineReason: reason, files})
+    const written = await ShardedTensorIndex.open(params.out)
+    const bytes = written.names().reduce((sum, name) => sum + written.info(name).byteLength, 0)
+    const tensors = written.names().length
+    await written.close()
+    return report({engine: 'mergekit', engineReason: reason, files, bytes, tensors})
   }
   const reason =
     engine === 'native' ? 'requested' : params.dryRun ? 'dry run: the native copy plan (what mergekit would write)' : 'auto: mergekit-yaml not found on PATH'
