@@ -40,6 +40,8 @@ export interface OpenDecoderParams {
   quant?: WeightFormat
   /** Sessions kept open at once (default 2). */
   maxSessions?: number
+  /** Source bytes read at a time when converting / checking weights (default 16 MiB). */
+  chunkBytes?: number
 }
 
 export interface DecoderRunParams {
@@ -103,7 +105,7 @@ export async function* openDecoderIter(params: OpenDecoderParams): AsyncGenerato
       quantize.add(t.stored)
     }
   }
-  const store = yield* prepareWeightStoreIter({files, cacheDir: params.cacheDir, format: params.quant ?? 'fp32', quantize})
+  const store = yield* prepareWeightStoreIter({files, cacheDir: params.cacheDir, format: params.quant ?? 'fp32', quantize, chunkBytes: params.chunkBytes})
   const weights: GraphWeights = {
     find: (role: WeightRole, layer?: number) => byRole.get(`${role}|${layer ?? ''}`),
     tensor: (name) => store.locate(name),

@@ -1,8 +1,9 @@
 import {createHash} from 'node:crypto'
-import {existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, openSync, closeSync, writeSync} from 'node:fs'
+import {closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync} from 'node:fs'
 import {basename, join} from 'node:path'
 import {ModelError} from '../errors.js'
-import {readWeightBytes, type WeightFiles, type WeightLocation} from './weight-files.js'
+import {dtypeBytes} from '../safetensors/dtype.js'
+import type {WeightFiles, WeightLocation} from './weight-files.js'
 import type {ExternalRef} from './proto.js'
 import {FLOAT_DTYPES, toFloat32} from './float-convert.js'
 import {canQuantize, quantizeBlocks} from './quantize.js'
@@ -43,6 +44,8 @@ export interface PrepareWeightStoreParams {
   quantize?: Set<string>
   /** Quantized tensors that are also needed as float32 (a tied embedding). */
   alsoFloat?: Set<string>
+  /** Source bytes read at a time when converting or checking (default 16 MiB). */
+  chunkBytes?: number
 }
 
 export type WeightStoreEvent = {type: 'convert'; done: number; total: number; tensor: string} | {type: 'check'; done: number; total: number}
@@ -50,6 +53,7 @@ export type WeightStoreEvent = {type: 'convert'; done: number; total: number; te
 export async function* prepareWeightStoreIter(params: PrepareWeightStoreParams): AsyncGenerator<WeightStoreEvent, WeightStore> {
   const {files, cacheDir} = params
   const format = params.format ?? 'fp32'
+  const chunkBytes = params.chunkBytes ?? DEFAULT_CHUNK_BYTES
   const key = createHash('sha256').update(files.fingerprint).digest('hex').slice(0, 20)
   const dir = join(cacheDir, 'models', key)
   mkdirSync(dir, {recursive: true})
@@ -78,12 +82,12 @@ export async function* prepareWeightStoreIter(params: PrepareWeightStoreParams):
     }
   } else {
     const quantize = format === 'fp32' ? new Set<string>() : (params.quantize ?? new Set<string>())
-    store = yield* convertedStore({dir, tensors, format, quantize, alsoFloat: params.alsoFloat ?? new Set<string>()})
+    store = yield* convertedStore({dir, tensors, format, quantize, alsoFloat: params.alsoFloat ?? new Set<string>(), chunkBytes})
   }
   const checked = join(dir, 'finite.ok')
   if (!existsSync(checked)) {
     for (const [i, t] of tensors.entries()) {
-      assertFinite(t)
+      assertFinite(t, chunkBytes)
       if (i % 16 === 0) {
         yield {type: 'check', done: i, total: tensors.length}
       }
@@ -120,8 +124,9 @@ async function* convertedStore(p: {
   format: WeightFormat
   quantize: Set<string>
   alsoFloat: Set<string>
+  chunkBytes: number
 }): AsyncGenerator<WeightStoreEvent, WeightStore> {
-  const {dir, tensors, format, quantize, alsoFloat} = p
+  const {dir, tensors, format, quantize, alsoFloat, chunkBytes} = p
   const bits = format === 'int8' ? 8 : 4
   const selected = tensors.filter((t) => quantize.has(t.name) && canQuantize(t.shape, QUANT_BLOCK)).map((t) => t.name)
   const tag = format === 'fp32' ? 'fp32' : `${format}-b${QUANT_BLOCK}-${createHash('sha256').update(selected.sort().join('\n')).digest('hex').slice(0, 10)}`
@@ -133,33 +138,35 @@ async function* convertedStore(p: {
     const fd = openSync(tmp, 'w')
     const index: Record<string, IndexEntry> = {}
     let offset = 0
-    const put = (bytes: Uint8Array, dims: number[]): Region => {
-      writeSync(fd, bytes, 0, bytes.length, offset)
-      const region = {offset, length: bytes.length, dims}
-      offset += bytes.length
-      // Keep every region 64-byte aligned.
-      offset = Math.ceil(offset / 64) * 64
+    // Regions are laid out in order, each 64-byte aligned, and filled chunk by chunk.
+    const reserve = (length: number, dims: number[]): Region => {
+      const region = {offset, length, dims}
+      offset = Math.ceil((offset + length) / 64) * 64
       return region
     }
     try {
       for (const [i, t] of tensors.entries()) {
-        const f32 = toFloat32(readWeightBytes(t), t.dtype, t.name)
         const entry: IndexEntry = {}
         if (chosen.has(t.name)) {
           const [n, k] = t.shape as [number, number]
-          const qb = quantizeBlocks(f32, n, k, bits, QUANT_BLOCK)
           const blocks = k / QUANT_BLOCK
-          entry.q = {
-            bits,
-            blockSize: QUANT_BLOCK,
-            n,
-            k,
-            q: put(qb.q, [n, blocks, (QUANT_BLOCK * bits) / 8]),
-            scales: put(new Uint8Array(qb.scales.buffer), [n * blocks]),
+          const q = reserve(n * blocks * ((QUANT_BLOCK * bits) / 8), [n, blocks, (QUANT_BLOCK * bits) / 8])
+          const scales = reserve(n * blocks * 4, [n * blocks])
+          for (const {row, values} of floatRows(t, chunkBytes)) {
+            const rows = values.length / k
+            const qb = quantizeBlocks(values, rows, k, bits, QUANT_BLOCK)
+            writeSync(fd, qb.q, 0, qb.q.length, q.offset + row * blocks * ((QUANT_BLOCK * bits) / 8))
+            writeSync(fd, new Uint8Array(qb.scales.buffer), 0, qb.scales.byteLength, scales.offset + row * blocks * 4)
           }
+          entry.q = {bits, blockSize: QUANT_BLOCK, n, k, q, scales}
         }
         if (!chosen.has(t.name) || alsoFloat.has(t.name)) {
-          entry.f32 = put(new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength), t.shape)
+          const region = reserve((t.byteLength / dtypeBytes(t.dtype)) * 4, t.shape)
+          const width = t.shape.length > 1 ? (t.shape[t.shape.length - 1] as number) : 1
+          for (const {row, values} of floatRows(t, chunkBytes)) {
+            writeSync(fd, new Uint8Array(values.buffer, values.byteOffset, values.byteLength), 0, values.byteLength, region.offset + row * width * 4)
+          }
+          entry.f32 = region
         }
         index[t.name] = entry
         yield {type: 'convert', done: i + 1, total: tensors.length, tensor: t.name}
@@ -209,12 +216,39 @@ function tryLink(from: string, to: string): boolean {
   }
 }
 
-/** Throws naming the tensor when any of its values is NaN or infinite. */
-function assertFinite(t: WeightLocation): void {
-  const values = toFloat32(readWeightBytes(t), t.dtype, t.name)
-  for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i] as number)) {
-      throw new ModelError(`tensor ${t.name} contains ${values[i]} at element ${i} (${t.file})`, 'DLEC_WEIGHT_NONFINITE')
+/** Throws naming the tensor when any of its values is NaN or infinite (read in chunks). */
+function assertFinite(t: WeightLocation, chunkBytes: number): void {
+  const width = t.shape.length > 1 ? (t.shape[t.shape.length - 1] as number) : 1
+  for (const {row, values} of floatRows(t, chunkBytes)) {
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i] as number)) {
+        throw new ModelError(`tensor ${t.name} contains ${values[i]} at element ${row * width + i} (${t.file})`, 'DLEC_WEIGHT_NONFINITE')
+      }
     }
+  }
+}
+
+/** Source bytes read per chunk when converting or checking weights. */
+const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024
+
+/**
+ * A tensor as float32, whole rows (last dimension) at a time, about `chunkBytes` of source per
+ * chunk, so converting or checking never holds more than one chunk of a tensor in memory.
+ */
+function* floatRows(t: WeightLocation, chunkBytes: number): Generator<{row: number; values: Float32Array}> {
+  const elem = dtypeBytes(t.dtype)
+  const width = t.shape.length > 1 ? (t.shape[t.shape.length - 1] as number) : Math.max(1, t.byteLength / elem)
+  const rows = t.byteLength / elem / width
+  const perChunk = Math.max(1, Math.floor(chunkBytes / (width * elem)))
+  const fd = openSync(t.file, 'r')
+  try {
+    for (let row = 0; row < rows; row += perChunk) {
+      const count = Math.min(perChunk, rows - row)
+      const buf = Buffer.alloc(count * width * elem)
+      readSync(fd, buf, 0, buf.length, t.offset + row * width * elem)
+      yield {row, values: toFloat32(buf, t.dtype, t.name)}
+    }
+  } finally {
+    closeSync(fd)
   }
 }
