@@ -10,12 +10,18 @@ import {openStore} from '../store/open-store.js'
 import {createRun, findRun, markRunComplete, markRunFailed, markRunRunning} from '../store/runs.js'
 import type {RunRecord} from '../store/runs.js'
 import {MAX_BLOCK, collectBatchStats, emptyBlockColumns, emptyLayerColumns} from './batch-stats.js'
-import type {StatTensor} from './batch-stats.js'
+import type {BlockStatColumns, LayerStatColumns, StatTensor} from './batch-stats.js'
 import {NeuronAccumulator} from './neuron-accumulator.js'
 import type {NeuronStatRow} from './neuron-accumulator.js'
 import {rawPositions} from './raw-positions.js'
 import type {RawMode} from './raw-positions.js'
 import {writeBatch} from './write-batch.js'
+import type {RawColumns} from './write-batch.js'
+
+/** Batches are written together at most this often (and at the end, and before stopping on SIGINT). */
+const FLUSH_MS = 2000
+/** ... or when this many rows are waiting. */
+const FLUSH_ROWS = 4_000_000
 
 export interface ProfileParams {
   modelDir: string
@@ -62,8 +68,9 @@ export interface ProfileResult {
 /**
  * Runs the texts through the decoder graph (onnx/) and stores per-layer per-sample statistics over
  * positions >= 1, per-neuron running statistics and optional raw activations (see store/schema.ts).
- * Each batch is one transaction that also records the resume point, so an interrupted or failed run
- * is marked failed with every stored batch complete, and `resume` continues it to the same result.
+ * Whole batches are written together (every ~2 s) in one transaction that also records the resume
+ * point, so an interrupted or failed run is marked failed holding whole batches only, and `resume`
+ * continues it to the same result. SIGINT (params.signal) first writes the batches already computed.
  */
 export async function* profileModelIter(params: ProfileParams): AsyncGenerator<ProfileEvent, ProfileResult> {
   const maxTokens = params.maxTokens ?? 256
@@ -103,8 +110,25 @@ export async function* profileModelIter(params: ProfileParams): AsyncGenerator<P
       let newTokens = 0
       let storeSeconds = 0
       const counts = {layerStats: 0, blockStats: 0, neuronStats: 0, activations: 0}
+      let pending = emptyPending(run.nextSample, tokens)
+      let lastFlush = performance.now()
+      const flush = async (): Promise<void> => {
+        if (pending.batches === 0) {
+          return
+        }
+        const t0 = performance.now()
+        const written = await writeBatch(db, {runId, layers: pending.layers, blocks: pending.blocks, neurons, activations: pending.activations, nextSample: pending.nextSample, tokens: pending.tokens})
+        storeSeconds += (performance.now() - t0) / 1000
+        counts.layerStats += written.layerStats
+        counts.blockStats += written.blockStats
+        counts.neuronStats = written.neuronStats
+        counts.activations += written.activations
+        pending = emptyPending(pending.nextSample, pending.tokens)
+        lastFlush = performance.now()
+      }
       for (let first = run.nextSample; first < rows.length; first += batchSize) {
         if (params.signal?.aborted === true) {
+          await flush()
           throw new DlecError('interrupted', 'DLEC_INTERRUPTED', `profile run "${run.name}" interrupted after ${first}/${rows.length} samples; continue it with --resume ${run.name}`)
         }
         const batch = rows.slice(first, first + batchSize)
@@ -114,25 +138,26 @@ export async function* profileModelIter(params: ProfileParams): AsyncGenerator<P
           outputs: {logits: 'none', norms: true, cosineGaps: MAX_BLOCK, hidden: 'all', finalHidden: raw.kind !== 'none'},
         })
         const outputs = floatOutputs(result.outputs)
-        const layerCols = emptyLayerColumns()
-        const blockCols = emptyBlockColumns()
-        collectBatchStats({outputs, lengths: result.lengths, numLayers: layers.length, firstSample: first, layers: layerCols, blocks: blockCols})
+        collectBatchStats({outputs, lengths: result.lengths, numLayers: layers.length, firstSample: first, layers: pending.layers, blocks: pending.blocks})
         for (let k = 0; k <= layers.length; k++) {
           neurons.add(k, outputOf(outputs, `hidden_${k}`), result.lengths)
         }
-        const activations = raw.kind === 'none' ? undefined : rawColumns({outputs, lengths: result.lengths, raw, numLayers: layers.length, hidden, firstSample: first})
+        if (raw.kind !== 'none') {
+          const activations = rawColumns({outputs, lengths: result.lengths, raw, numLayers: layers.length, hidden, firstSample: first})
+          pending.activations.push(activations)
+          pending.activationRows += activations[0].length
+        }
         const batchTokens = result.lengths.reduce((s, n) => s + Math.max(0, n - 1), 0)
         tokens += batchTokens
         newTokens += batchTokens
-        const t0 = performance.now()
-        const written = await writeBatch(db, {runId, layers: layerCols, blocks: blockCols, neurons, activations, nextSample: first + batch.length, tokens})
-        storeSeconds += (performance.now() - t0) / 1000
-        counts.layerStats += written.layerStats
-        counts.blockStats += written.blockStats
-        counts.neuronStats = written.neuronStats
-        counts.activations += written.activations
-        const seconds = (performance.now() - started) / 1000
         const done = first + batch.length
+        pending.batches++
+        pending.nextSample = done
+        pending.tokens = tokens
+        if (done >= rows.length || performance.now() - lastFlush > FLUSH_MS || pending.activationRows + pending.layers.sample.length * (MAX_BLOCK + 1) > FLUSH_ROWS) {
+          await flush()
+        }
+        const seconds = (performance.now() - started) / 1000
         const tokensPerSecond = newTokens / Math.max(seconds, 1e-9)
         const left = rows.slice(done).reduce((s, r) => s + r.length - 1, 0)
         yield {type: 'batch', done, total: rows.length, tokens, tokensPerSecond, etaSeconds: left / Math.max(tokensPerSecond, 1e-9)}
@@ -178,6 +203,21 @@ export async function profileModel(params: ProfileParams): Promise<ProfileResult
   return next.value
 }
 
+/** Batches computed but not yet written: they go to the store together, in one transaction. */
+interface Pending {
+  layers: LayerStatColumns
+  blocks: BlockStatColumns
+  activations: RawColumns[]
+  activationRows: number
+  batches: number
+  nextSample: number
+  tokens: number
+}
+
+function emptyPending(nextSample: number, tokens: number): Pending {
+  return {layers: emptyLayerColumns(), blocks: emptyBlockColumns(), activations: [], activationRows: 0, batches: 0, nextSample, tokens}
+}
+
 async function prepareResume(db: Db, name: string, p: {dataHash: string; layers: number[]; neurons: NeuronAccumulator}): Promise<RunRecord> {
   const run = await findRun(db, name)
   if (run.status === 'complete') {
@@ -214,10 +254,10 @@ function outputOf(outputs: Record<string, StatTensor>, name: string): StatTensor
 }
 
 /** Raw activation rows: points 0..L are h_k (before the final norm), point L+1 is the final-norm output (transformers' last hidden_states entry). */
-function rawColumns(p: {outputs: Record<string, StatTensor>; lengths: readonly number[]; raw: RawMode; numLayers: number; hidden: number; firstSample: number}): [Int32Array, Int32Array, Int32Array, Int32Array, Float32Array] {
+function rawColumns(p: {outputs: Record<string, StatTensor>; lengths: readonly number[]; raw: RawMode; numLayers: number; hidden: number; firstSample: number}): RawColumns {
   const picks = p.lengths.map((len) => rawPositions(p.raw, len))
   const n = picks.reduce((s, pos) => s + pos.length, 0) * (p.numLayers + 2) * p.hidden
-  const cols: [Int32Array, Int32Array, Int32Array, Int32Array, Float32Array] = [new Int32Array(n), new Int32Array(n), new Int32Array(n), new Int32Array(n), new Float32Array(n)]
+  const cols: RawColumns = [new Int32Array(n), new Int32Array(n), new Int32Array(n), new Int32Array(n), new Float32Array(n)]
   let r = 0
   for (let k = 0; k <= p.numLayers + 1; k++) {
     const h = outputOf(p.outputs, k === p.numLayers + 1 ? 'final_hidden' : `hidden_${k}`)
