@@ -138,3 +138,26 @@ describe('store', () => {
     await assert.rejects(exportParquet({path: join(dir, 'no/such/dir/x.parquet'), columns: [{name: 'a', type: 'INTEGER', values: [1]}]}), isStoreError(/x\.parquet: cannot write Parquet/))
   })
 })
+
+describe('evals', () => {
+  it('stores and lists layer-sequence evaluations', async () => {
+    const {insertEvals, listEvals} = await import('../../src/store/evals.js')
+    const db = await openStore({path: join(dir, 'evals.duckdb')})
+    try {
+      const ids = await insertEvals(db, [
+        {strategy: 'curve', layers: [0, 1, 1, 2], addedLayers: [1], params: 1234, loss: 2.5, kl: 0.01, top1: 0.97, extra: {step: 1}},
+        {runId: 3, strategy: 'dlec-original', layers: [0, 1, 2, 2], addedLayers: [2]},
+      ])
+      assert.deepEqual(ids, [1, 2])
+      const all = await listEvals(db)
+      assert.equal(all.length, 2)
+      assert.deepEqual({...all[0], created: undefined}, {evalId: 1, runId: null, strategy: 'curve', layers: [0, 1, 1, 2], addedLayers: [1], params: 1234, loss: 2.5, kl: 0.01, top1: 0.97, extra: {step: 1}, created: undefined})
+      assert.match(all[0]?.created ?? '', /^\d{4}-\d\d-\d\dT/)
+      assert.deepEqual((await listEvals(db, {strategy: 'dlec-original'})).map((e) => e.evalId), [2])
+      assert.deepEqual((await listEvals(db, {runId: 3})).map((e) => e.layers), [[0, 1, 2, 2]])
+      assert.deepEqual(await listEvals(db, {strategy: 'none'}), [])
+    } finally {
+      db.close()
+    }
+  })
+})
