@@ -6,6 +6,7 @@ import {join} from 'node:path'
 import {describe, it} from 'node:test'
 import {ConfigError} from '../../src/errors.js'
 import {planLayers} from '../../src/eval/plan-layers.js'
+import {mergeModel} from '../../src/merge/merge-model.js'
 import {openDecoder} from '../../src/onnx/open-decoder.js'
 import {STORIES} from '../helpers/cli.js'
 import {maxDiffTokens, writeReferences} from '../onnx/reference.js'
@@ -45,7 +46,7 @@ dtype: float32
 `
 
 describe('planLayers', () => {
-  it('reads the layer sequence and per-copy output scales; the zero-copy graph equals mergekit\'s merge run in transformers', async () => {
+  it('reads the layer sequence and per-copy output scales; the zero-copy graph equals the merged model (mergekit-yaml and dlec\'s native engine) run in transformers', async () => {
     const file = join(work, 'plan.yaml')
     writeFileSync(file, PLAN)
     const plan = await planLayers({file, modelDir: STORIES})
@@ -53,12 +54,24 @@ describe('planLayers', () => {
     assert.deepEqual(plan.scales, [undefined, undefined, undefined, {attn: 0.5, mlp: 0.5}, {attn: 0, mlp: 0}, undefined, undefined])
     const merged = join(work, 'merged')
     execFileSync('mergekit-yaml', [file, merged], {stdio: 'ignore'})
-    const ref = writeReferences({merged})('merged')
+    const native = join(work, 'native')
+    const it = mergeModel({config: file, out: native, engine: 'native', outShardSize: 1e9})
+    for (let r = await it.next(); r.done !== true; r = await it.next()) {
+      // drain progress events
+    }
+    const refs = writeReferences({merged, native})
     const dec = await openDecoder({modelDir: STORIES, cacheDir: join(work, 'cache'), threads: 1})
     try {
-      const out = await dec.run({inputIds: ref.ids, layers: plan.layers, scales: plan.scales, outputs: {logits: 'all'}})
-      const d = maxDiffTokens(out.outputs.logits?.data as Float32Array, ref.read('logits'), ref.lengths, dec.spec.vocab)
-      assert.ok(d <= 1e-4, `logits differ from the merged model by ${d}`)
+      for (const name of ['merged', 'native']) {
+        const ref = refs(name)
+        const out = await dec.run({inputIds: ref.ids, layers: plan.layers, scales: plan.scales, outputs: {logits: 'all', hidden: 'all'}})
+        const d = maxDiffTokens(out.outputs.logits?.data as Float32Array, ref.read('logits'), ref.lengths, dec.spec.vocab)
+        assert.ok(d <= 1e-4, `logits differ from the ${name} merge by ${d}`)
+        for (let k = 0; k < plan.layers.length; k++) {
+          const h = maxDiffTokens(out.outputs[`hidden_${k}`]?.data as Float32Array, ref.read(`hidden_${k}`), ref.lengths, dec.spec.hidden)
+          assert.ok(h <= 1e-4, `hidden state ${k} differs from the ${name} merge by ${h}`)
+        }
+      }
     } finally {
       await dec.release()
     }
