@@ -76,3 +76,4 @@ export {mergeModel, type MergeReport, type MergeEngine, type PlanRow} from './me
 export {findMergekit, runMergekit} from './mergekit/run-mergekit.js'
 export {parseShardSize} from './merge/parse-shard-size.js'
 export {insertEvals, listEvals, type EvalRecord, type StoredEval} from './store/evals.js'
+export {exportRunTables, RUN_TABLES} from './store/export-run.js'

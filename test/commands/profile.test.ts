@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
+import {execFileSync, spawn} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 import {openStore} from '../../src/store/open-store.js'
-import {ROOT, STORIES, dlec} from '../helpers/cli.js'
+import {ROOT, STORIES, dlec, python} from '../helpers/cli.js'
 
 const work = mkdtempSync(join(tmpdir(), 'dlec-profile-cli-'))
 const env = {DLEC_CACHE_DIR: join(work, 'cache')}
@@ -55,6 +55,13 @@ describe('dlec profile / dlec score', () => {
     const pq = await dlec(['score', '--db', db, '--format', 'parquet', '--output', join(work, 's.parquet')], {env})
     assert.equal(pq.code, 0, pq.stderr)
     assert.ok(existsSync(join(work, 's.parquet')))
+    const exp = await dlec(['score', '--db', db, '--format', 'csv', '--export-dir', join(work, 'export')], {env})
+    assert.equal(exp.code, 0, exp.stderr)
+    const counts = execFileSync(
+      python(),
+      ['-c', 'import pyarrow.parquet as pq, json, sys, os; print(json.dumps({t: pq.read_table(os.path.join(sys.argv[1], t + ".parquet")).num_rows for t in ["runs", "layer_stats", "block_stats", "neuron_stats", "activations"]}))', join(work, 'export')],
+    ).toString()
+    assert.deepEqual(JSON.parse(counts), {runs: 1, layer_stats: 100, block_stats: 300, neuron_stats: 384, activations: 35840})
   })
 
   it('fails with one-line messages for bad input', async () => {

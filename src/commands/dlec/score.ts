@@ -8,6 +8,7 @@ import {scoreChart} from '../../plot/score-plot.js'
 import {scoreRun, type ScoreReport} from '../../scoring/score-run.js'
 import {scoreColumns, scoreCsv, scoreTable} from '../../scoring/score-table.js'
 import {exportParquet} from '../../store/export-parquet.js'
+import {exportRunTables} from '../../store/export-run.js'
 
 export default class Score extends DlecCommand {
   static override description =
@@ -21,6 +22,7 @@ export default class Score extends DlecCommand {
   static override flags = {
     bins: Flags.integer({description: 'Histogram bins of the original DLEC rule (its num_bins).', default: 100, min: 1}),
     db: Flags.string({description: 'The DuckDB file written by `dlec profile`.', default: 'dlec.duckdb'}),
+    'export-dir': Flags.string({description: "Also write the run's stored tables (runs, layer_stats, block_stats, neuron_stats, activations) as Parquet files into this folder."}),
     format: Flags.option({description: 'Output format.', options: ['table', 'json', 'csv', 'parquet'] as const, default: 'table'})(),
     output: Flags.string({char: 'o', description: 'Write the table here instead of stdout (required for --format parquet).'}),
     plot: Flags.string({description: 'Also draw the scores over depth to this .svg or .png file.'}),
@@ -37,6 +39,12 @@ export default class Score extends DlecCommand {
       throw new UsageError(`--plot ${flags.plot}: the file name must end in .svg or .png`)
     }
     const report = await scoreRun({dbPath: flags.db, run: flags.run, bins: flags.bins})
+    if (flags['export-dir'] !== undefined) {
+      const exported = await exportRunTables({dbPath: flags.db, run: report.run.name, outDir: flags['export-dir']})
+      if (!this.jsonEnabled()) {
+        this.logToStderr(`exported ${Object.entries(exported.files).map(([f, n]) => `${f} (${n} rows)`).join(', ')}`)
+      }
+    }
     if (flags.plot !== undefined) {
       const chart = scoreChart(report)
       writeAtomic(flags.plot, /\.png$/i.test(flags.plot) ? chartPng(chart) : chartSvg(chart))
