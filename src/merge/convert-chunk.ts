@@ -1,14 +1,5 @@
 import {MergeError} from '../errors.js'
-import {
-  bf16ToF32Bits,
-  dtypeBytes,
-  f16ToF32Bits,
-  f32BitsToBf16,
-  f32BitsToF16,
-  float32Bits,
-  float32FromBits,
-  type SafetensorsDtype,
-} from '../safetensors/dtype.js'
+import {dtypeBytes, f16ToF32Bits, f32BitsToBf16, f32BitsToF16, type SafetensorsDtype} from '../safetensors/dtype.js'
 
 export interface Conversion {
   sourceDtype: SafetensorsDtype
@@ -41,7 +32,8 @@ export function checkConversion(c: Conversion, tensor: string): void {
 /**
  * Converts whole elements of a tensor exactly as mergekit + torch do: cast to the load dtype
  * (round to nearest even), multiply by `scale` in float32 and round back to the load dtype, cast to
- * the output dtype. NaN and the Inf x 0 case follow torch's x86 CPU results. Pure.
+ * the output dtype. Works in passes over typed arrays (fast in V8); the float32 multiply runs on
+ * the CPU as torch's does, so NaN payloads and Inf x 0 come out as torch's x86 results. Pure.
  */
 export function convertChunk(src: Uint8Array, c: Conversion): Uint8Array {
   if (isRawCopy(c)) {
@@ -50,57 +42,74 @@ export function convertChunk(src: Uint8Array, c: Conversion): Uint8Array {
   const from = c.sourceDtype as Narrow
   const load = c.loadDtype as Narrow
   const to = c.outputDtype as Narrow
-  const inBytes = dtypeBytes(from)
-  const n = src.byteLength / inBytes
-  const aligned = src.byteOffset % 4 === 0 ? src : src.slice()
-  const in32 = from === 'F32' ? new Uint32Array(aligned.buffer, aligned.byteOffset, n) : undefined
-  const in16 = from === 'F32' ? undefined : new Uint16Array(aligned.buffer, aligned.byteOffset, n)
-  const out = new Uint8Array(n * dtypeBytes(to))
-  const out32 = to === 'F32' ? new Uint32Array(out.buffer) : undefined
-  const out16 = to === 'F32' ? undefined : new Uint16Array(out.buffer)
-  const scale = c.scale === undefined ? undefined : Math.fround(c.scale)
-  for (let i = 0; i < n; i++) {
-    let bits = in32 ? (in32[i] ?? 0) : widen(in16?.[i] ?? 0, from)
-    if (load !== from) {
-      bits = roundTo(bits, load)
+  const n = src.byteLength / dtypeBytes(from)
+  const bits = widenAll(src, from, n)
+  if (load !== from) {
+    roundAll(bits, load)
+  }
+  if (c.scale !== undefined) {
+    const values = new Float32Array(bits.buffer, bits.byteOffset, n)
+    const scale = Math.fround(c.scale)
+    for (let i = 0; i < n; i++) {
+      values[i] = (values[i] as number) * scale
     }
-    if (scale !== undefined) {
-      bits = roundTo(multiply(bits, scale), load)
+    if (load !== to) {
+      // Back to the load dtype first (torch keeps the product in it); when the output dtype is
+      // the load dtype, narrowAll below does this same rounding.
+      roundAll(bits, load)
     }
-    if (out32) {
-      out32[i] = bits
-    } else if (out16) {
-      out16[i] = to === 'BF16' ? f32BitsToBf16(bits) : f32BitsToF16(bits)
+  }
+  return narrowAll(bits, to)
+}
+
+/** float32 bits of every element (a fresh array: later passes work in place). */
+function widenAll(src: Uint8Array, from: Narrow, n: number): Uint32Array {
+  const out = new Uint32Array(n)
+  if (from === 'F32') {
+    new Uint8Array(out.buffer).set(src)
+    return out
+  }
+  const aligned = src.byteOffset % 2 === 0 ? src : src.slice()
+  const in16 = new Uint16Array(aligned.buffer, aligned.byteOffset, n)
+  if (from === 'BF16') {
+    for (let i = 0; i < n; i++) {
+      out[i] = (in16[i] as number) << 16
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      out[i] = f16ToF32Bits(in16[i] as number)
     }
   }
   return out
 }
 
-/** f32 bits of a 16-bit float. */
-function widen(bits: number, dtype: Narrow): number {
-  return dtype === 'BF16' ? bf16ToF32Bits(bits) : f16ToF32Bits(bits)
-}
-
-/** f32 bits rounded to `dtype` and widened back (exact after the rounding). */
-function roundTo(bits: number, dtype: Narrow): number {
-  switch (dtype) {
-    case 'F32':
-      return bits
-    case 'BF16':
-      return bf16ToF32Bits(f32BitsToBf16(bits))
-    case 'F16':
-      return f16ToF32Bits(f32BitsToF16(bits))
+/** Rounds float32 bits to `dtype` in place (kept as float32 bits, exact after the rounding). */
+function roundAll(bits: Uint32Array, dtype: Narrow): void {
+  if (dtype === 'BF16') {
+    for (let i = 0; i < bits.length; i++) {
+      bits[i] = f32BitsToBf16(bits[i] as number) << 16
+    }
+  } else if (dtype === 'F16') {
+    for (let i = 0; i < bits.length; i++) {
+      bits[i] = f16ToF32Bits(f32BitsToF16(bits[i] as number))
+    }
   }
 }
 
-/** float32 multiply as x86 does it: a NaN operand comes back quieted, Inf x 0 gives the default NaN. */
-function multiply(bits: number, scale: number): number {
-  if ((bits & 0x7fffffff) > 0x7f800000) {
-    return (bits | 0x00400000) >>> 0
+/** The output bytes of float32 bits (already representable in `to` or rounded here). */
+function narrowAll(bits: Uint32Array, to: Narrow): Uint8Array {
+  if (to === 'F32') {
+    return new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength)
   }
-  const product = float32FromBits(bits) * scale
-  if (Number.isNaN(product)) {
-    return 0xffc00000
+  const out = new Uint16Array(bits.length)
+  if (to === 'BF16') {
+    for (let i = 0; i < bits.length; i++) {
+      out[i] = f32BitsToBf16(bits[i] as number)
+    }
+  } else {
+    for (let i = 0; i < bits.length; i++) {
+      out[i] = f32BitsToF16(bits[i] as number)
+    }
   }
-  return float32Bits(product)
+  return new Uint8Array(out.buffer)
 }
