@@ -39,6 +39,7 @@ describe('profileModel on stories260K', () => {
       bi: number[]
       angular: Array<Array<number | null>>
       growth: number[]
+      neurons: {count: number; sum: number[][]; sum_sq: number[][]; sum_abs: number[][]; max_abs: number[][]}
     }
     const db = await openStore({path: dbPath, readOnly: true})
     try {
@@ -57,6 +58,19 @@ describe('profileModel on stories260K', () => {
         }
       }
       assert.ok(scores.some((s) => s.blockInfluence > 0.05), 'layers do change the residual stream')
+      const neurons = await db.all('SELECT point, neuron, count, sum, sum_sq, sum_abs, max_abs FROM neuron_stats WHERE run_id = 1 ORDER BY point, neuron')
+      assert.equal(neurons.length, 6 * 64)
+      let worst = 0
+      for (const r of neurons) {
+        const [k, j] = [Number(r.point), Number(r.neuron)]
+        assert.equal(r.count, ref.neurons.count)
+        for (const key of ['sum', 'sum_sq', 'sum_abs', 'max_abs'] as const) {
+          const want = ref.neurons[key][k]?.[j] as number
+          const err = Math.abs(Number(r[key]) - want) / Math.max(1, Math.abs(want))
+          worst = Math.max(worst, err)
+        }
+      }
+      assert.ok(worst < 1e-4, `neuron statistics within 1e-4 (relative) of numpy: worst ${worst}`)
     } finally {
       db.close()
     }
