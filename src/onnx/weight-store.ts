@@ -1,11 +1,12 @@
 import {createHash} from 'node:crypto'
-import {closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync} from 'node:fs'
+import {closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync} from 'node:fs'
 import {basename, join} from 'node:path'
 import {ModelError} from '../errors.js'
 import {dtypeBytes} from '../safetensors/dtype.js'
+import {assertFinite, DEFAULT_CHUNK_BYTES, floatRows} from './float-rows.js'
 import type {WeightFiles, WeightLocation} from './weight-files.js'
 import type {ExternalRef} from './proto.js'
-import {FLOAT_DTYPES, toFloat32} from './float-convert.js'
+import {FLOAT_DTYPES} from './float-convert.js'
 import {canQuantize, quantizeBlocks} from './quantize.js'
 import type {QuantizedWeight} from './decoder-graph.js'
 
@@ -213,42 +214,5 @@ function tryLink(from: string, to: string): boolean {
     return true
   } catch {
     return false
-  }
-}
-
-/** Throws naming the tensor when any of its values is NaN or infinite (read in chunks). */
-function assertFinite(t: WeightLocation, chunkBytes: number): void {
-  const width = t.shape.length > 1 ? (t.shape[t.shape.length - 1] as number) : 1
-  for (const {row, values} of floatRows(t, chunkBytes)) {
-    for (let i = 0; i < values.length; i++) {
-      if (!Number.isFinite(values[i] as number)) {
-        throw new ModelError(`tensor ${t.name} contains ${values[i]} at element ${row * width + i} (${t.file})`, 'DLEC_WEIGHT_NONFINITE')
-      }
-    }
-  }
-}
-
-/** Source bytes read per chunk when converting or checking weights. */
-const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024
-
-/**
- * A tensor as float32, whole rows (last dimension) at a time, about `chunkBytes` of source per
- * chunk, so converting or checking never holds more than one chunk of a tensor in memory.
- */
-function* floatRows(t: WeightLocation, chunkBytes: number): Generator<{row: number; values: Float32Array}> {
-  const elem = dtypeBytes(t.dtype)
-  const width = t.shape.length > 1 ? (t.shape[t.shape.length - 1] as number) : Math.max(1, t.byteLength / elem)
-  const rows = t.byteLength / elem / width
-  const perChunk = Math.max(1, Math.floor(chunkBytes / (width * elem)))
-  const fd = openSync(t.file, 'r')
-  try {
-    for (let row = 0; row < rows; row += perChunk) {
-      const count = Math.min(perChunk, rows - row)
-      const buf = Buffer.alloc(count * width * elem)
-      readSync(fd, buf, 0, buf.length, t.offset + row * width * elem)
-      yield {row, values: toFloat32(buf, t.dtype, t.name)}
-    }
-  } finally {
-    closeSync(fd)
   }
 }
