@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {after, describe, it} from 'node:test'
@@ -41,6 +41,31 @@ describe('dlec merge', () => {
     assert.equal(r.code, 0, r.stderr)
     assert.match(r.stdout, /Engine: mergekit \(auto: mergekit-yaml found at /)
     assert.ok(readdirSync(out).includes('model-00001-of-00008.safetensors'), readdirSync(out).join(' '))
+  })
+
+  it('resolves Hub ids in the YAML from the HF cache (HF_HUB_CACHE, HF_HUB_OFFLINE)', async () => {
+    const commit = 'ab'.repeat(20)
+    const repo = join(tmp, 'hub', 'models--karpathy--stories260K')
+    const snapshot = join(repo, 'snapshots', commit)
+    mkdirSync(join(repo, 'blobs'), {recursive: true})
+    mkdirSync(join(repo, 'refs'))
+    mkdirSync(snapshot, {recursive: true})
+    for (const file of readdirSync(STORIES)) {
+      copyFileSync(join(STORIES, file), join(repo, 'blobs', `blob-${file}`))
+      symlinkSync(`../../blobs/blob-${file}`, join(snapshot, file))
+    }
+    writeFileSync(join(repo, 'refs', 'main'), commit)
+    const hubYaml = join(tmp, 'hub.yml')
+    writeFileSync(hubYaml, 'slices:\n- sources:\n  - model: karpathy/stories260K\n    layer_range: [0, 3]\nmerge_method: passthrough\n')
+    const out = join(tmp, 'from-hub')
+    const r = await dlec(['merge', hubYaml, out], {env: {PATH: PATH_WITHOUT_MERGEKIT, HF_HUB_CACHE: join(tmp, 'hub'), HF_HUB_OFFLINE: '1'}})
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(readFileSync(join(out, 'README.md'), 'utf8'), /base_model:\n- karpathy\/stories260K\n/)
+    assert.equal((JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as {num_hidden_layers: number}).num_hidden_layers, 3)
+    const missing = await dlec(['merge', hubYaml, join(tmp, 'y')], {env: {PATH: PATH_WITHOUT_MERGEKIT, HF_HUB_CACHE: join(tmp, 'empty-hub'), HF_HUB_OFFLINE: '1'}})
+    assert.equal(missing.code, 11)
+    assert.match(missing.stderr, /karpathy\/stories260K: not in the Hugging Face cache .*empty-hub and HF_HUB_OFFLINE is set/)
+    assert.equal(existsSync(join(tmp, 'y')), false)
   })
 
   it('refuses bad input with one line and the right exit code', async () => {
