@@ -1,5 +1,5 @@
 import {readdir, readFile} from 'node:fs/promises'
-import {basename, join, resolve} from 'node:path'
+import {basename, join, resolve, sep} from 'node:path'
 import {numLayersOf, resolveArchitecture, type ModelConfigJson} from '../architectures/registry.js'
 import type {ArchitectureDefinition} from '../architectures/schema.js'
 import {MergeError} from '../errors.js'
@@ -72,6 +72,10 @@ export async function prepareNativeMerge(params: {
         throw new MergeError(`${params.source}: cannot parse model reference ${ref}`)
       }
       const resolved = await resolveModel({...params.lookup, model: parsed.model.path, revision: parsed.model.revision})
+      const out = resolve(params.out)
+      if (resolved.dir === out || resolved.dir.startsWith(out + sep) || out.startsWith(resolved.dir + sep)) {
+        throw new MergeError(`${params.out} overlaps the source model folder ${resolved.dir}: write the merge somewhere else`)
+      }
       models.set(ref, resolved)
       const modelConfig = await loadModelConfig(resolved.dir)
       configs.set(ref, modelConfig)

@@ -78,6 +78,13 @@ describe('native merge refuses bad input, writing nothing', () => {
     await refuses(sequenceYaml(STORIES, [0, 1, 7]), /7|layer_range|depth|layers/)
   })
 
+  it('an output folder that is, or is inside, a source model folder', async () => {
+    const src = copy('overlap', STORIES)
+    await assert.rejects(merge(sequenceYaml(src, [0, 1]), src, {force: true}), /overlaps the source model folder/)
+    await assert.rejects(merge(sequenceYaml(src, [0, 1]), join(src, 'merged')), /overlaps the source model folder/)
+    assert.ok(existsSync(join(src, 'model.safetensors')))
+  })
+
   it('a source missing the tensors of a requested layer (names model and tensor)', async () => {
     const dir = copy('holey', STORIES)
     const {spawnSync} = await import('node:child_process')
@@ -126,10 +133,10 @@ d = load_file("${dir}/model.safetensors"); d.pop("model.layers.2.mlp.up_proj.wei
     )
     await prep.close()
     assert.equal(readFileSync(join(out, 'keep.txt'), 'utf8'), 'old')
-    assertNothingLeft(parent, ['holey', 'missing', 'truncated', 'exists', 'shrinks'])
+    assertNothingLeft(parent, ['overlap', 'holey', 'missing', 'truncated', 'exists', 'shrinks'])
     await merge(sequenceYaml(STORIES, [0, 1]), out, {force: true})
     assert.equal(existsSync(join(out, 'keep.txt')), false)
     assert.ok(existsSync(join(out, 'model.safetensors')))
-    assertNothingLeft(parent, ['holey', 'missing', 'truncated', 'exists', 'shrinks'])
+    assertNothingLeft(parent, ['overlap', 'holey', 'missing', 'truncated', 'exists', 'shrinks'])
   })
 })
