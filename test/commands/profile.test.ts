@@ -67,6 +67,7 @@ describe('dlec profile / dlec score', () => {
   it('fails with one-line messages for bad input', async () => {
     await fails(['profile', STORIES, '--data', join(work, 'none.txt'), '--db', join(work, 'x.duckdb')], 10, /Error: .*none\.txt: cannot read the data file \(no such file\)/)
     await fails(['profile', STORIES, '--data', stories, '--raw', 'all', '--db', join(work, 'x.duckdb')], 2, /--raw all: expected none, first-token or sample:K/)
+    await fails(['profile', STORIES, '--data', stories, '--quant', '--db', join(work, 'x.duckdb')], 2, /--quant is not supported yet by profile/)
     await fails(['score', '--db', join(work, 'none.duckdb')], 8, /none\.duckdb: no such database file/)
     await fails(['score', '--db', join(work, 'a.duckdb'), '--run', 'zzz'], 8, /no run "zzz" \(runs: calib\)/)
     await fails(['score', '--db', join(work, 'a.duckdb'), '--format', 'parquet'], 2, /--format parquet needs --output FILE/)
