@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
@@ -35,6 +35,8 @@ describe('runMergekit (the real mergekit-yaml)', () => {
     const stages = events.filter((e) => e.type === 'stage')
     assert.ok(stages.some((e) => e.stage === 'Executing graph' && e.done === e.total && e.total > 0), JSON.stringify(stages.slice(-3)))
     assert.ok(readdirSync(out).includes('model.safetensors.index.json'))
+    // mergekit titles its card with the folder's base name: the staging folder keeps it.
+    assert.match(readFileSync(join(out, 'README.md'), 'utf8'), /\n# ok-out\n/)
     assert.deepEqual(readdirSync(tmp).filter((f) => f.includes('dlec-partial')), [])
   })
 
