@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {mkdtempSync} from 'node:fs'
+import {cpSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
@@ -19,7 +19,36 @@ const SEQUENCES: Record<string, [string, number[]]> = {
 }
 const TOL = 1e-4
 
-const dirOf = (name: string): string => (name === 'stories' ? STORIES : join(GENERATED, name))
+// Config variants of the family fixtures (same weights): RoPE scaling rules, and sliding windows
+// short enough to matter on the test rows (up to 9 tokens).
+const VARIANTS: Record<string, [string, Record<string, unknown>]> = {
+  'llama-rope-linear': ['llama', {rope_parameters: {rope_type: 'linear', factor: 4, rope_theta: 10000}}],
+  'llama-rope-llama3': [
+    'llama',
+    {rope_parameters: {rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16, rope_theta: 500000}},
+  ],
+  'mistral-window3': ['mistral', {sliding_window: 3}],
+  'gemma2-window4': ['gemma2', {sliding_window: 4}],
+}
+
+const variantRoot = mkdtempSync(join(tmpdir(), 'dlec-variants-'))
+const dirOf = (name: string): string => (name === 'stories' ? STORIES : name in VARIANTS ? join(variantRoot, name) : join(GENERATED, name))
+
+/**
+ * Copies a fixture with config.json keys replaced, editing the text so other values keep their
+ * spelling (transformers rejects `30` where its config class declares a float written as `30.0`).
+ */
+function writeVariant(name: string, family: string, patch: Record<string, unknown>): void {
+  const dir = join(variantRoot, name)
+  cpSync(join(GENERATED, family), dir, {recursive: true})
+  let text = readFileSync(join(dir, 'config.json'), 'utf8')
+  for (const [key, value] of Object.entries(patch)) {
+    const entry = new RegExp(`"${key}": (\\{[^}]*\\}|[^,\\n}]+)`)
+    assert.match(text, entry, `${family} config.json has ${key}`)
+    text = text.replace(entry, `"${key}": ${JSON.stringify(value)}`)
+  }
+  writeFileSync(join(dir, 'config.json'), text)
+}
 
 describe('decoder graphs match transformers (logits and every hidden state, padded batch)', () => {
   let ref: (name: string) => Reference
@@ -33,6 +62,10 @@ describe('decoder graphs match transformers (logits and every hidden state, padd
     }
     for (const [name, [family, layers]] of Object.entries(SEQUENCES)) {
       targets[name] = `${dirOf(family)}@${layers.join(',')}`
+    }
+    for (const [name, [family, patch]] of Object.entries(VARIANTS)) {
+      writeVariant(name, family, patch)
+      targets[name] = dirOf(name)
     }
     ref = writeReferences(targets)
   })
@@ -68,6 +101,17 @@ describe('decoder graphs match transformers (logits and every hidden state, padd
       await check(f, dirOf(f))
     })
   }
+  for (const [name, [family, patch]] of Object.entries(VARIANTS)) {
+    it(`${family} with ${JSON.stringify(patch)}`, async () => {
+      await check(name, dirOf(name))
+    })
+  }
+  it('the variants change the output (so the checks above can fail)', () => {
+    for (const [name, [family]] of Object.entries(VARIANTS)) {
+      const d = maxDiffTokens(ref(name).read('logits'), ref(family).read('logits'), ref(family).lengths, 512)
+      assert.ok(d > 1e-3, `${name} logits equal ${family}'s (max diff ${d})`)
+    }
+  })
   for (const [name, [family, layers]] of Object.entries(SEQUENCES)) {
     it(`${family} layer sequence [${layers.join(',')}] (repeats share weights)`, async () => {
       await check(name, dirOf(family), layers)
