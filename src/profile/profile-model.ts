@@ -1,20 +1,17 @@
 import {createHash} from 'node:crypto'
-import {readdirSync, readFileSync, statSync} from 'node:fs'
-import {join} from 'node:path'
-import {DataError, DlecError, OnnxError, StoreError} from '../errors.js'
+import {DataError, DlecError} from '../errors.js'
 import {openDecoder} from '../onnx/open-decoder.js'
-import type {HostTensor} from '../onnx/session.js'
 import {loadTokenizer} from '../tokenizer/load-tokenizer.js'
-import type {Db} from '../store/db.js'
 import {openStore} from '../store/open-store.js'
-import {createRun, findRun, markRunComplete, markRunFailed, markRunRunning} from '../store/runs.js'
+import {createRun, markRunComplete, markRunFailed} from '../store/runs.js'
 import type {RunRecord} from '../store/runs.js'
 import {MAX_BLOCK, collectBatchStats, emptyBlockColumns, emptyLayerColumns} from './batch-stats.js'
-import type {BlockStatColumns, LayerStatColumns, StatTensor} from './batch-stats.js'
+import type {BlockStatColumns, LayerStatColumns} from './batch-stats.js'
+import {modelHash} from './model-hash.js'
 import {NeuronAccumulator} from './neuron-accumulator.js'
-import type {NeuronStatRow} from './neuron-accumulator.js'
-import {rawPositions} from './raw-positions.js'
+import {floatOutputs, outputOf, rawColumns} from './raw-columns.js'
 import type {RawMode} from './raw-positions.js'
+import {prepareResume} from './resume-run.js'
 import {writeBatch} from './write-batch.js'
 import type {RawColumns} from './write-batch.js'
 
@@ -216,78 +213,4 @@ interface Pending {
 
 function emptyPending(nextSample: number, tokens: number): Pending {
   return {layers: emptyLayerColumns(), blocks: emptyBlockColumns(), activations: [], activationRows: 0, batches: 0, nextSample, tokens}
-}
-
-async function prepareResume(db: Db, name: string, p: {dataHash: string; layers: number[]; neurons: NeuronAccumulator}): Promise<RunRecord> {
-  const run = await findRun(db, name)
-  if (run.status === 'complete') {
-    throw new StoreError(`${db.path}: run "${run.name}" is already complete; nothing to resume`, 'DLEC_RUN_COMPLETE')
-  }
-  if (run.dataHash !== p.dataHash || JSON.stringify(run.layers) !== JSON.stringify(p.layers)) {
-    throw new StoreError(`${db.path}: run "${run.name}" was profiled with other data or layers (${run.dataSource}); resume it with the same --data, --samples, --max-tokens and layers`, 'DLEC_RUN_MISMATCH')
-  }
-  const rows = await db.all('SELECT point, neuron, count, sum, sum_sq, sum_abs, max_abs FROM neuron_stats WHERE run_id = $1', [run.runId])
-  p.neurons.load(rows as unknown as NeuronStatRow[])
-  for (const table of ['layer_stats', 'block_stats', 'activations']) {
-    await db.run(`DELETE FROM ${table} WHERE run_id = $1 AND sample >= $2`, [run.runId, run.nextSample])
-  }
-  await markRunRunning(db, run.runId)
-  return run
-}
-
-function floatOutputs(outputs: Record<string, HostTensor>): Record<string, StatTensor> {
-  const out: Record<string, StatTensor> = {}
-  for (const [name, t] of Object.entries(outputs)) {
-    if (t.data instanceof Float32Array) {
-      out[name] = {dims: t.dims, data: t.data}
-    }
-  }
-  return out
-}
-
-function outputOf(outputs: Record<string, StatTensor>, name: string): StatTensor {
-  const t = outputs[name]
-  if (t === undefined) {
-    throw new OnnxError(`the decoder returned no ${name} output`)
-  }
-  return t
-}
-
-/** Raw activation rows: points 0..L are h_k (before the final norm), point L+1 is the final-norm output (transformers' last hidden_states entry). */
-function rawColumns(p: {outputs: Record<string, StatTensor>; lengths: readonly number[]; raw: RawMode; numLayers: number; hidden: number; firstSample: number}): RawColumns {
-  const picks = p.lengths.map((len) => rawPositions(p.raw, len))
-  const n = picks.reduce((s, pos) => s + pos.length, 0) * (p.numLayers + 2) * p.hidden
-  const cols: RawColumns = [new Int32Array(n), new Int32Array(n), new Int32Array(n), new Int32Array(n), new Float32Array(n)]
-  let r = 0
-  for (let k = 0; k <= p.numLayers + 1; k++) {
-    const h = outputOf(p.outputs, k === p.numLayers + 1 ? 'final_hidden' : `hidden_${k}`)
-    const seq = h.dims[1] ?? 0
-    for (const [b, positions] of picks.entries()) {
-      for (const t of positions) {
-        const base = (b * seq + t) * p.hidden
-        cols[0].fill(p.firstSample + b, r, r + p.hidden)
-        cols[1].fill(t, r, r + p.hidden)
-        cols[2].fill(k, r, r + p.hidden)
-        for (let j = 0; j < p.hidden; j++) {
-          cols[3][r + j] = j
-        }
-        cols[4].set(h.data.subarray(base, base + p.hidden), r)
-        r += p.hidden
-      }
-    }
-  }
-  return cols
-}
-
-/** A cheap identity of the weights: config.json and the names and sizes of the safetensors files. */
-function modelHash(modelDir: string): string | null {
-  try {
-    const hash = createHash('sha256').update(readFileSync(join(modelDir, 'config.json')))
-    for (const file of readdirSync(modelDir).filter((f) => f.endsWith('.safetensors')).sort()) {
-      hash.update(`${file}:${statSync(join(modelDir, file)).size}`)
-    }
-    return hash.digest('hex').slice(0, 16)
-  } catch {
-    return null
-  }
 }

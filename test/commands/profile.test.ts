@@ -70,6 +70,7 @@ describe('dlec profile / dlec score', () => {
     await fails(['profile', STORIES, '--data', stories, '--quant', '--db', join(work, 'x.duckdb')], 2, /--quant is not supported yet by profile/)
     await fails(['score', '--db', join(work, 'none.duckdb')], 8, /none\.duckdb: no such database file/)
     await fails(['score', '--db', join(work, 'a.duckdb'), '--run', 'zzz'], 8, /no run "zzz" \(runs: calib\)/)
+    await fails(['profile', STORIES, '--data', stories, '--db', join(work, 'a.duckdb'), '--resume', 'calib'], 8, /run "calib" is already complete; nothing to resume/)
     await fails(['score', '--db', join(work, 'a.duckdb'), '--format', 'parquet'], 2, /--format parquet needs --output FILE/)
   })
 
@@ -102,6 +103,7 @@ describe('dlec profile / dlec score', () => {
     const stored = await tableRows(db, `SELECT count(DISTINCT sample) AS n FROM layer_stats WHERE run_id = 1`)
     assert.equal(stored[0]?.n, cut?.next_sample, 'whole batches only')
     await fails(['score', '--db', db, '--run', 'cut'], 8, /run "cut" is failed \(profile run "cut" interrupted/)
+    await fails([...args.map((a) => (a === '32' ? '16' : a)), '--resume', 'cut'], 8, /run "cut" was profiled with other data or layers .*resume it with the same --data, --samples, --max-tokens and layers/)
     const resumed = await dlec([...args, '--resume', 'cut'], {env})
     assert.equal(resumed.code, 0, resumed.stderr)
     assert.match(resumed.stderr, new RegExp(`resuming run cut \\(id 1\\): 300 samples, ${String(cut?.next_sample)} already stored`))
