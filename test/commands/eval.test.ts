@@ -115,6 +115,13 @@ describe('dlec eval', () => {
     await fails([STORIES, '--data', para, '--layers', '0,1,9'], 9, /layer 9 is out of range: the model has layers 0\.\.4/)
     await fails([STORIES, '--data', para, '--layers', '0,x'], 2, /--layers 0,x: expected comma-separated layer indices/)
 
+    const badProbe = join(work, 'bad-probe.jsonl')
+    writeFileSync(badProbe, '{"question": "q", "choices": ["a", "b"], "answer": 5}\n')
+    await fails([STORIES, '--data', para, '--probe', badProbe], 10, /bad-probe\.jsonl:1: "answer" must be a choice index/)
+    const slerp = join(work, 'slerp.yaml')
+    writeFileSync(slerp, `slices:\n  - sources:\n      - model: ${STORIES}\n        layer_range: [0, 5]\n      - model: ${STORIES}\n        layer_range: [0, 5]\nmerge_method: slerp\nbase_model: ${STORIES}\nparameters:\n  t: 0.5\ndtype: float32\n`)
+    await fails([STORIES, '--data', para, '--plan', slerp], 3, /merge_method slerp mixes weights; dlec eval --plan runs passthrough plans only/)
+
     const noTok = join(work, 'no-tokenizer')
     cpSync(STORIES, noTok, {recursive: true})
     rmSync(join(noTok, 'tokenizer.json'))
