@@ -1,15 +1,21 @@
 import type {Decoder} from '../onnx/open-decoder.js'
-import {commonPrefixLength} from '../scoring/layer-plan.js'
 import {compareTotals, nllTotals, type ComparisonTotals} from '../eval/logit-stats.js'
+import {commonPrefixLength} from '../scoring/layer-plan.js'
 import type {Measurement} from './expansion-search.js'
 
 /**
  * Measures layer sequences against the original model on fixed rows of tokens, recomputing only
- * what changes. The original is run once with every hidden state kept (h_0 … h_N per batch, plus
- * its logits as the reference). A candidate sequence that shares its first p layers with a cached
- * sequence starts from that sequence's h_p and runs only its remaining layers; with prefix caching
- * off, every candidate runs from the token ids (the naive baseline). `remember()` adds the hidden
- * states of an expansion the search keeps, so its extensions start late too.
+ * what changes.
+ *
+ * Execution is a chain of small ONNX graphs built once per model: the embeddings (ids -> h_0), one
+ * graph per original layer (h -> h), and the head (h -> logits). Any layer sequence, repeats
+ * included, is a walk through these sessions, so candidates cost no new graph or session and share
+ * the original's weights (zero-copy). The original is run once with every hidden state kept
+ * (h_0 … h_N per batch) and its logits as the reference. A candidate sharing its first p layers with
+ * a cached sequence starts from that sequence's h_p and runs only its remaining layers; with prefix
+ * caching off, every candidate starts from the token ids (the naive baseline). `remember()` caches
+ * the states of an expansion a search keeps, so its extensions start late too. Memory of the cache:
+ * (N+1) · tokens · hidden · 4 bytes for the original, the same per remembered expansion.
  */
 export interface CurveEvaluator {
   readonly numLayers: number
@@ -32,6 +38,7 @@ interface Batch {
   rows: number[][]
   lengths: number[]
   seqLen: number
+  h0: Float32Array
   reference: Float32Array
 }
 
@@ -44,32 +51,42 @@ interface CachedSequence {
 export async function createCurveEvaluator(params: {decoder: Decoder; batches: number[][][]; prefixCache?: boolean}): Promise<CurveEvaluator> {
   const {decoder} = params
   const prefixCache = params.prefixCache !== false
-  const numLayers = decoder.spec.numLayers
-  const hidden = decoder.spec.hidden
-  const vocab = decoder.spec.vocab
+  const {numLayers, hidden, vocab} = decoder.spec
   const original = Array.from({length: numLayers}, (_, i) => i)
+  let layersRun = 0
+
+  const embed = async (rows: number[][]): Promise<{h: Float32Array; lengths: number[]; seqLen: number}> => {
+    const r = await decoder.run({inputIds: rows, layers: [], outputs: {logits: 'none', hidden: [0]}})
+    return {h: r.outputs.hidden_0?.data as Float32Array, lengths: r.lengths, seqLen: r.seqLen}
+  }
+  const layer = async (b: {rows: number[][]; lengths: number[]; seqLen: number}, l: number, h: Float32Array): Promise<Float32Array> => {
+    layersRun++
+    const r = await decoder.run({hidden: {data: h, dims: [b.rows.length, b.seqLen, hidden], lengths: b.lengths}, layers: [l], outputs: {logits: 'none', hidden: [1]}})
+    return r.outputs.hidden_1?.data as Float32Array
+  }
+  const head = async (b: {rows: number[][]; lengths: number[]; seqLen: number}, h: Float32Array): Promise<Float32Array> => {
+    const r = await decoder.run({hidden: {data: h, dims: [b.rows.length, b.seqLen, hidden], lengths: b.lengths}, layers: [], outputs: {logits: 'all'}})
+    return r.outputs.logits?.data as Float32Array
+  }
+
   const batches: Batch[] = []
   const origStates: Float32Array[][] = []
-  let layersRun = 0
-  let base = emptyTotals()
   const cosSum = new Array<number>(numLayers).fill(0)
   const cosCount = new Array<number>(numLayers).fill(0)
+  let base = emptyTotals()
   for (const rows of params.batches) {
-    const r = await decoder.run({inputIds: rows, layers: original, outputs: {logits: 'all', hidden: prefixCache ? 'all' : [], cosineGaps: 1}})
-    layersRun += numLayers
-    for (let l = 0; l < numLayers; l++) {
-      const cos = r.outputs[`cos_${l}_1`]?.data as Float32Array
-      for (const [b, len] of r.lengths.entries()) {
-        for (let t = 1; t < len; t++) {
-          cosSum[l] = (cosSum[l] as number) + (cos[b * r.seqLen + t] as number)
-        }
-        cosCount[l] = (cosCount[l] as number) + Math.max(0, len - 1)
-      }
+    const e = await embed(rows)
+    const b = {rows, lengths: e.lengths, seqLen: e.seqLen}
+    const states = [e.h]
+    for (const l of original) {
+      const next = await layer(b, l, states[l] as Float32Array)
+      accumulateCosine(states[l] as Float32Array, next, b, hidden, l, cosSum, cosCount)
+      states.push(next)
     }
-    const reference = r.outputs.logits?.data as Float32Array
-    batches.push({rows, lengths: r.lengths, seqLen: r.seqLen, reference})
-    origStates.push(prefixCache ? original.map((_, k) => r.outputs[`hidden_${k}`]?.data as Float32Array).concat([r.outputs[`hidden_${numLayers}`]?.data as Float32Array]) : [])
-    const own = nllTotals(reference, rows, r.seqLen, vocab)
+    const reference = await head(b, states[numLayers] as Float32Array)
+    batches.push({...b, h0: e.h, reference})
+    origStates.push(prefixCache ? states : [])
+    const own = nllTotals(reference, rows, b.seqLen, vocab)
     base = addTotals(base, {...own, referenceNll: own.nll, kl: 0, agree: own.tokens})
   }
   const cache: CachedSequence[] = prefixCache ? [{layers: original, states: origStates}] : []
@@ -77,9 +94,8 @@ export async function createCurveEvaluator(params: {decoder: Decoder; batches: n
   const longestPrefix = (layers: readonly number[]): {entry?: CachedSequence; p: number} => {
     let best: {entry?: CachedSequence; p: number} = {p: 0}
     for (const entry of cache) {
-      // a candidate must run at least one layer after the cached state, so its logits are fresh
-      const p = Math.min(commonPrefixLength(entry.layers, layers), layers.length - 1)
-      if (p > best.p || best.entry === undefined) {
+      const p = commonPrefixLength(entry.layers, layers)
+      if (p > best.p) {
         best = {entry, p}
       }
     }
@@ -90,31 +106,21 @@ export async function createCurveEvaluator(params: {decoder: Decoder; batches: n
     const {entry, p} = longestPrefix(layers)
     let sums = emptyTotals()
     const states: Float32Array[][] = []
-    const suffix = layers.slice(entry ? p : 0)
     for (const [i, b] of batches.entries()) {
-      const start = entry?.states[i]?.[p]
-      const outputs = {logits: 'all' as const, hidden: keepStates ? ('all' as const) : []}
-      const r =
-        entry && start
-          ? await decoder.run({hidden: {data: start, dims: [b.rows.length, b.seqLen, hidden], lengths: b.lengths}, layers: [...suffix], outputs})
-          : await decoder.run({inputIds: b.rows, layers: [...layers], outputs})
-      layersRun += suffix.length
-      sums = addTotals(sums, compareTotals(r.outputs.logits?.data as Float32Array, b.reference, b.rows, b.seqLen, vocab))
-      if (keepStates) {
-        const prefix = entry && start ? (entry.states[i] ?? []).slice(0, p) : []
-        const own = suffix.map((_, k) => r.outputs[`hidden_${k}`]?.data as Float32Array).concat([r.outputs[`hidden_${suffix.length}`]?.data as Float32Array])
-        states.push([...prefix, ...own])
+      const start = entry?.states[i]?.[p] ?? (prefixCache ? b.h0 : (await embed(b.rows)).h)
+      const kept = keepStates ? [...(entry?.states[i] ?? [b.h0]).slice(0, p), start] : []
+      let h = start
+      for (const l of layers.slice(p)) {
+        h = await layer(b, l, h)
+        if (keepStates) {
+          kept.push(h)
+        }
       }
+      sums = addTotals(sums, compareTotals(await head(b, h), b.reference, b.rows, b.seqLen, vocab))
+      states.push(kept)
     }
     return {sums, states}
   }
-
-  const toMeasurement = (s: ComparisonTotals): Measurement => ({
-    kl: s.kl / s.tokens,
-    loss: s.nll / s.tokens,
-    lossDelta: s.nll / s.tokens - s.referenceNll / s.tokens,
-    top1: s.agree / s.tokens,
-  })
 
   return {
     numLayers,
@@ -125,7 +131,8 @@ export async function createCurveEvaluator(params: {decoder: Decoder; batches: n
       return layersRun
     },
     async measure(layers) {
-      return toMeasurement((await runSequence(layers, false)).sums)
+      const {sums} = await runSequence(layers, false)
+      return {kl: sums.kl / sums.tokens, loss: sums.nll / sums.tokens, lossDelta: sums.nll / sums.tokens - sums.referenceNll / sums.tokens, top1: sums.agree / sums.tokens}
     },
     async remember(layers) {
       if (!prefixCache || cache.some((c) => c.layers.join(',') === layers.join(','))) {
@@ -137,6 +144,35 @@ export async function createCurveEvaluator(params: {decoder: Decoder; batches: n
         cache.splice(1, 1)
       }
     },
+  }
+}
+
+/** Adds cos(h_in, h_out) of every real position ≥ 1 of every row to layer l's running sums. */
+function accumulateCosine(
+  a: Float32Array,
+  b: Float32Array,
+  batch: {lengths: number[]; seqLen: number},
+  width: number,
+  l: number,
+  sums: number[],
+  counts: number[],
+): void {
+  for (const [row, len] of batch.lengths.entries()) {
+    for (let t = 1; t < len; t++) {
+      const off = (row * batch.seqLen + t) * width
+      let dot = 0
+      let na = 0
+      let nb = 0
+      for (let i = 0; i < width; i++) {
+        const x = a[off + i] as number
+        const y = b[off + i] as number
+        dot += x * y
+        na += x * x
+        nb += y * y
+      }
+      sums[l] = (sums[l] as number) + dot / Math.sqrt(na * nb)
+      counts[l] = (counts[l] as number) + 1
+    }
   }
 }
 

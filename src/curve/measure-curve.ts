@@ -4,7 +4,7 @@ import {openDecoderIter, type OpenDecoderEvent} from '../onnx/open-decoder.js'
 import {loadTokenizer} from '../tokenizer/load-tokenizer.js'
 import {readTensorShapes} from '../mergekit/read-tensor-shapes.js'
 import {loadModelConfig} from '../model/load-model-config.js'
-import {resolveArchitecture} from '../architectures/registry.js'
+import {numLayersOf, resolveArchitecture} from '../architectures/registry.js'
 import {parameterBreakdown} from '../scoring/parameter-count.js'
 import {expansionCurveIter, type CurveEvent, type CurveReport, type ExpansionCurveParams} from '../scoring/expansion-curve.js'
 import {createCurveEvaluator} from './curve-evaluator.js'
@@ -44,7 +44,9 @@ export async function* measureCurveIter(params: MeasureCurveParams): AsyncGenera
   const arch = resolveArchitecture(config, `${params.modelDir}/config.json`)
   const breakdown = parameterBreakdown({arch, config, shapes: await readTensorShapes({dir: params.modelDir}), source: params.modelDir})
   const tokenizer = loadTokenizer(params.modelDir)
-  const decoder = yield* openDecoderIter({modelDir: params.modelDir, cacheDir: params.cacheDir, threads: params.threads, maxSessions: 2})
+  // one session per layer plus the embeddings and the head stay open for the whole curve
+  const maxSessions = numLayersOf(config, arch) + 4
+  const decoder = yield* openDecoderIter({modelDir: params.modelDir, cacheDir: params.cacheDir, threads: params.threads, maxSessions})
   try {
     const windowSize = Math.min(params.windowSize ?? 1024, decoder.spec.maxPositions)
     const windows = tokenWindows({tokenizer, texts: params.texts, windowSize, maxTokens: params.maxTokens})
