@@ -3,6 +3,7 @@ import ArchList from './commands/dlec/arch/list.js'
 import ConfigLayers from './commands/dlec/config/layers.js'
 import ConfigValidate from './commands/dlec/config/validate.js'
 import Eval from './commands/dlec/eval.js'
+import Expand from './commands/dlec/expand.js'
 import Curve from './commands/dlec/curve.js'
 import Merge from './commands/dlec/merge.js'
 import Plan from './commands/dlec/plan.js'
@@ -19,6 +20,7 @@ export const PLUGIN_COMMANDS: Record<string, Command.Class> = {
   'dlec:config:layers': ConfigLayers,
   'dlec:config:validate': ConfigValidate,
   'dlec:eval': Eval,
+  'dlec:expand': Expand,
   'dlec:curve': Curve,
   'dlec:merge': Merge,
   'dlec:plan': Plan,

@@ -77,3 +77,5 @@ export {findMergekit, runMergekit} from './mergekit/run-mergekit.js'
 export {parseShardSize} from './merge/parse-shard-size.js'
 export {insertEvals, listEvals, type EvalRecord, type StoredEval} from './store/evals.js'
 export {exportRunTables, RUN_TABLES} from './store/export-run.js'
+// The whole pipeline.
+export {expandModelIter, type ExpandParams, type ExpandReport, type ExpandEvent} from './expand/expand-model.js'

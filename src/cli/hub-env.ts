@@ -16,3 +16,8 @@ export function modelLookupFromEnv(env: NodeJS.ProcessEnv = process.env): ModelL
     ...(env.HF_TOKEN ? {accessToken: env.HF_TOKEN} : {}),
   }
 }
+
+/** dlec's own cache (converted weights, ONNX graphs): DLEC_CACHE_DIR, else XDG_CACHE_HOME/dlec, else ~/.cache/dlec. */
+export function dlecCacheDirFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  return env.DLEC_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'dlec')
+}

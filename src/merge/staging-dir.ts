@@ -11,9 +11,7 @@ import {MergeError} from '../errors.js'
  * written into `out` itself.
  */
 export async function stagingDir(out: string, force = false): Promise<{dir: string; commit(): Promise<void>; discard(): Promise<void>}> {
-  if (existsSync(out) && !force) {
-    throw new MergeError(`${out} already exists (use --force to replace it)`)
-  }
+  refuseExistingOutput(out, force)
   const holder = join(dirname(out), `.${basename(out)}.dlec-partial-${process.pid}-${Date.now()}`)
   const dir = join(holder, basename(out))
   await mkdir(dir, {recursive: true})
@@ -30,5 +28,12 @@ export async function stagingDir(out: string, force = false): Promise<{dir: stri
     async discard() {
       await rm(holder, {recursive: true, force: true})
     },
+  }
+}
+
+/** Throws when `out` exists and `force` is not set: called up front by work that ends in a merge. */
+export function refuseExistingOutput(out: string, force = false): void {
+  if (existsSync(out) && !force) {
+    throw new MergeError(`${out} already exists (use --force to replace it)`)
   }
 }
