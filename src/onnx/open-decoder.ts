@@ -10,8 +10,13 @@
  *   await dec.release()
  *
  * `layers` is any sequence of original layer indices (default: all, in order); repeats share weights.
- * Output names and shapes are documented in graph-outputs.ts. A graph per (layers, start, outputs) is
- * written once into the model's cache folder and its session kept (the last `maxSessions`).
+ * `scales` (per position) multiplies a copy's attention / MLP output, as mergekit's `scale` on its
+ * output projections does (identity copies: 0). `quant: 'int8' | 'int4'` block-quantizes the
+ * projections and embeddings once into the cache (MatMulNBits / GatherBlockQuantized).
+ * Output names and shapes are documented in graph-outputs.ts. A graph per (layers, scales, start,
+ * outputs) is written once into the model's cache folder and its session kept (the last
+ * `maxSessions`). fp32 weights are memory-mapped by ONNX Runtime from the (hard-linked) safetensors
+ * files, so sessions share them through the page cache.
  */
 import {createHash} from 'node:crypto'
 import {existsSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
