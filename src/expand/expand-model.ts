@@ -23,7 +23,7 @@ export interface ExpandParams extends Omit<PlanExpansionParams, 'out'> {
   outShardSize?: number
   mergekitPath?: string
   pathEnv?: string
-  lookup: ModelLookup
+  modelLookup: ModelLookup
   signal?: AbortSignal
 }
 
@@ -64,7 +64,7 @@ export async function* expandModelIter(params: ExpandParams): AsyncGenerator<Exp
       force: params.force,
       mergekitPath: params.mergekitPath,
       pathEnv: params.pathEnv,
-      lookup: params.lookup,
+      lookup: params.modelLookup,
       signal: params.signal,
     })
     if (params.texts === undefined) {

@@ -85,7 +85,7 @@ export default class Expand extends DlecCommand {
         force: flags.force,
         outShardSize: parseShardSize(flags['out-shard-size']),
         pathEnv: process.env.PATH,
-        lookup,
+        modelLookup: lookup,
         signal: controller.signal,
       })
       let next = await it.next()
