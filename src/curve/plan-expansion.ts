@@ -29,8 +29,8 @@ export interface PlanExpansionParams extends Omit<MeasureCurveParams, 'strategie
   dtype?: string
   /** Where to write the YAML; nothing is written when absent. */
   out?: string
-  /** A point measured earlier (e.g. from the store): used instead of measuring again. */
-  known?: CurvePoint
+  /** Looks up a point measured earlier (the store, `--from-db`); when given, nothing is measured. */
+  storedPoint?: (strategy: StrategyName, added: number) => Promise<CurvePoint | undefined>
 }
 
 export interface PlanReport {
@@ -63,11 +63,12 @@ export async function* planExpansionIter(params: PlanExpansionParams): AsyncGene
   const numLayers = breakdown.perLayer.length
   const k = target.addLayers
   let chosen: {duplications: Duplication[]; kl: number; loss?: number; lossDelta: number; top1: number; tokens?: number; source: PlanReport['source']}
-  if (params.known) {
-    if (params.known.added !== k || params.known.strategy !== params.strategy) {
-      throw new UsageError(`the stored point is ${params.known.strategy} +${params.known.added}, not ${params.strategy} +${k}`)
+  if (params.storedPoint) {
+    const known = await params.storedPoint(params.strategy, k)
+    if (!known) {
+      throw new UsageError(`the store has no ${params.strategy} curve point with ${k} added layers for this model: run \`dlec curve\` with --max-add ${k} first (same --db${params.texts ? ' and --data' : ''})`)
     }
-    chosen = {...params.known, source: 'store'}
+    chosen = {...known, loss: known.measured ? known.loss : undefined, source: 'store'}
   } else if (params.strategy === 'identity') {
     chosen = {duplications: identityPlacement({numLayers, k}), kl: 0, lossDelta: 0, top1: 1, source: 'construction'}
   } else {

@@ -65,8 +65,10 @@ export interface ExpansionCurveParams {
   blockSizes?: number[]
   beamWidth?: number
   objective?: Objective
-  /** Layer labels the original DLEC rule flags (needed by `dlec-original`). */
+  /** Layer labels the original DLEC rule flags (needed by `dlec-original`; from a profile run). */
   dlecFlagged?: number[]
+  /** Block Influence per layer for `curve` (from a profile run; default: measured on the curve's own data). */
+  blockInfluence?: number[]
   /** Also measure every block [i, j) of the band for the heat-map, not only the search's sizes. */
   heatmapAllBlocks?: boolean
 }
@@ -107,6 +109,11 @@ export async function* expansionCurveIter(params: ExpansionCurveParams): AsyncGe
     yield {type: 'point', point: p}
   }
   const band = candidateBand(spec, numLayers)
+  if (strategies.includes('dlec-original') && (params.dlecFlagged ?? []).length === 0) {
+    throw new UsageError(
+      'dlec-original needs the layers the original DLEC rule flags: profile first with raw first-token activations (`dlec profile MODEL --data FILE --raw first-token`) into the --db store',
+    )
+  }
   for (const strategy of strategies) {
     if (strategy === 'greedy' || strategy === 'beam') {
       const width = strategy === 'greedy' ? 1 : (params.beamWidth ?? 4)
@@ -139,7 +146,7 @@ export async function* expansionCurveIter(params: ExpansionCurveParams): AsyncGe
       }
       const duplications =
         strategy === 'curve'
-          ? scoreCurvePlacement({weights: weightsFromBlockInfluence(evaluator.blockInfluence), k, band})
+          ? scoreCurvePlacement({weights: weightsFromBlockInfluence(params.blockInfluence ?? evaluator.blockInfluence), k, band})
           : dlecOriginalPlacement({flaggedLabels: params.dlecFlagged ?? [], numLayers, k})
       yield* emit(point(strategy, duplications, await measure(strategy, duplications)))
     }

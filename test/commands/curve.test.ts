@@ -1,13 +1,26 @@
 import assert from 'node:assert/strict'
-import {mkdtempSync} from 'node:fs'
+import {mkdtempSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
+import {listEvals} from '../../src/store/evals.js'
+import {openStore} from '../../src/store/open-store.js'
+import type {Db} from '../../src/store/db.js'
 import {dlec, STORIES} from '../helpers/cli.js'
 
 const DATA = join(import.meta.dirname, '..', 'curve', 'heldout.txt')
 const TMP = mkdtempSync(join(tmpdir(), 'dlec-curve-cli-'))
 const ENV = {DLEC_CACHE_DIR: join(TMP, 'cache')}
+const DB = join(TMP, 'dlec.duckdb')
+
+async function withStore<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = await openStore({path: DB, readOnly: true})
+  try {
+    return await fn(db)
+  } finally {
+    db.close()
+  }
+}
 
 interface Point {
   strategy: string
@@ -21,7 +34,9 @@ interface Point {
 
 describe('dlec curve', () => {
   it('one point per strategy and size, with parameter counts; the table for people', async () => {
-    const r = await dlec(['curve', STORIES, '--data', DATA, '--max-add', '2', '--strategy', 'greedy,curve,identity', '--json'], {env: ENV})
+    const plot = join(TMP, 'curve.svg')
+    const heat = join(TMP, 'heat.png')
+    const r = await dlec(['curve', STORIES, '--data', DATA, '--max-add', '2', '--strategy', 'greedy,curve,identity', '--db', DB, '--plot', plot, '--heatmap', heat, '--json'], {env: ENV})
     assert.equal(r.code, 0, r.stderr)
     const report = JSON.parse(r.stdout) as {points: Point[]; baseParams: number; evaluations: unknown[]}
     assert.equal(report.baseParams, 260_032)
@@ -37,7 +52,17 @@ describe('dlec curve', () => {
     }
     // middle band of 5 layers is 1..3: greedy only duplicates those
     assert.ok(report.points.filter((p) => p.strategy === 'greedy').every((p) => p.layers.filter((l, i) => p.layers.indexOf(l) !== i).every((l) => l >= 1 && l <= 3)))
-    const human = await dlec(['curve', STORIES, '--data', DATA, '--max-add', '1', '--strategy', 'greedy,identity'], {env: ENV})
+    assert.match(readFileSync(plot, 'utf8'), /^<svg[\s\S]*greedy[\s\S]*<\/svg>\s*$/)
+    assert.deepEqual([...readFileSync(heat).subarray(1, 4)], [0x50, 0x4e, 0x47])
+    // every measured candidate and every point is in the evals table
+    const rows = await withStore((db) => listEvals(db))
+    assert.equal(rows.filter((e) => e.extra?.kind === 'candidate').length, report.evaluations.length)
+    assert.equal(rows.filter((e) => e.extra?.kind === 'point').length, report.points.length)
+    const g1 = report.points[0] as Point
+    const stored = rows.find((e) => e.extra?.kind === 'point' && e.strategy === 'greedy' && e.extra.added === 1)
+    assert.deepEqual(stored?.layers, g1.layers)
+    assert.equal(stored?.kl, g1.kl)
+    const human = await dlec(['curve', STORIES, '--data', DATA, '--max-add', '1', '--strategy', 'greedy,identity', '--db', DB], {env: ENV})
     assert.equal(human.code, 0, human.stderr)
     assert.match(human.stdout, /original: 5 layers, 260,032 parameters/)
     assert.match(human.stdout, /greedy\s+\+1\s+305,472/)
@@ -49,8 +74,9 @@ describe('dlec curve', () => {
       [['--strategy', 'nope'], /unknown strategy "nope"/],
       [['--candidates', '3-9'], /layers 0\.\.4/],
       [['--block-sizes', '1,x'], /--block-sizes "1,x"/],
+      [['--strategy', 'dlec-original'], /dlec-original needs the layers the original DLEC rule flags/],
     ] as const) {
-      const r = await dlec(['curve', STORIES, '--data', DATA, '--max-add', '1', ...args], {env: ENV})
+      const r = await dlec(['curve', STORIES, '--data', DATA, '--max-add', '1', '--db', DB, ...args], {env: ENV})
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
       assert.match(r.stderr, re)
       assert.doesNotMatch(r.stderr, /\n\s+at /)

@@ -9,6 +9,7 @@ import {dlec, python, STORIES} from '../helpers/cli.js'
 const DATA = join(import.meta.dirname, '..', 'curve', 'heldout.txt')
 const TMP = mkdtempSync(join(tmpdir(), 'dlec-plan-'))
 const ENV = {DLEC_CACHE_DIR: join(TMP, 'cache')}
+const DB = join(TMP, 'dlec.duckdb')
 
 interface PlanJson {
   layers: number[]
@@ -23,7 +24,7 @@ interface PlanJson {
 }
 
 async function json<T>(args: string[], env = ENV): Promise<T> {
-  const r = await dlec([...args, '--json'], {env})
+  const r = await dlec([...args, ...(args[0] === 'eval' ? [] : ['--db', DB]), '--json'], {env})
   assert.equal(r.code, 0, r.stderr + r.stdout)
   return JSON.parse(r.stdout) as T
 }
@@ -47,6 +48,13 @@ describe('dlec plan', () => {
     const point = curve.points.find((p) => p.added === 2)
     assert.deepEqual(point?.layers, plan.layers)
     assert.equal(point?.kl, plan.kl)
+    // --from-db takes the stored point instead of measuring again
+    const stored = await json<PlanJson & {source: string}>(['plan', STORIES, '--add-layers', '2', '--strategy', 'greedy', '--from-db', '--out', join(TMP, 'stored.yaml'), '--data', DATA])
+    assert.equal(stored.source, 'store')
+    assert.deepEqual(stored.layers, plan.layers)
+    assert.equal(stored.kl, plan.kl)
+    assert.equal(stored.loss, plan.loss)
+    assert.equal(readFileSync(join(TMP, 'stored.yaml'), 'utf8'), readFileSync(yaml, 'utf8'))
     // the same plan through dlec eval (zero-copy) ...
     const zeroCopy = await json<{meanKl: number; lossDelta: number; loss: number}>(['eval', STORIES, '--plan', yaml, '--data', DATA])
     assert.ok(Math.abs(zeroCopy.meanKl - plan.kl) < 1e-5, `${zeroCopy.meanKl} vs ${plan.kl}`)
@@ -82,7 +90,7 @@ describe('dlec plan', () => {
 
   it('a target between two layer counts is rounded to the nearest achievable size, and the command says so', async () => {
     const yaml = join(TMP, 'rounded.yaml')
-    const r = await dlec(['plan', STORIES, '--target-params', '300K', '--strategy', 'identity', '--out', yaml], {env: ENV})
+    const r = await dlec(['plan', STORIES, '--target-params', '300K', '--strategy', 'identity', '--out', yaml, '--db', DB], {env: ENV})
     assert.equal(r.code, 0, r.stderr)
     assert.match(r.stderr + r.stdout, /300,000 \(300K\) parameters is not reachable exactly: rounded to the nearest achievable size, 1 added layers = 305,472/)
     assert.match(r.stdout, /260,032 \(260K\) -> 305,472 \(305\.5K\)/)
@@ -98,8 +106,9 @@ describe('dlec plan', () => {
       [['--add-layers', '1', '--strategy', 'greedy'], /--data is required/],
       [['--add-layers', '1', '--strategy', 'magic'], /unknown strategy "magic"/],
       [['--growth', 'lots', '--strategy', 'identity'], /--growth "lots"/],
+      [['--add-layers', '3', '--strategy', 'beam', '--from-db'], /no beam curve point with 3 added layers/],
     ] as const) {
-      const r = await dlec(['plan', STORIES, ...args, '--out', out], {env: ENV})
+      const r = await dlec(['plan', STORIES, ...args, '--out', out, '--db', DB], {env: ENV})
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
       assert.match(r.stderr, re)
       assert.doesNotMatch(r.stderr, /\n\s+at /)

@@ -1,13 +1,24 @@
 import {homedir} from 'node:os'
-import {join} from 'node:path'
+import {join, resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
 import {parseBlockSizes, parseCandidateSpec} from '../../curve/candidate-blocks.js'
+import {blockHeatmap, curveChart} from '../../curve/curve-charts.js'
+import {dataHash, recordCurve} from '../../curve/curve-store.js'
 import {formatCurveTable} from '../../curve/format-curve.js'
+import {profileScores} from '../../curve/profile-scores.js'
+import {writeChart} from '../../curve/write-chart.js'
 import {measureCurveIter, type MeasuredCurve} from '../../curve/measure-curve.js'
 import {readEvalTexts} from '../../eval/read-eval-texts.js'
 import {resolveModel} from '../../model/resolve-model.js'
+import {loadModelConfig} from '../../model/load-model-config.js'
+import {numLayersOf, resolveArchitecture} from '../../architectures/registry.js'
 import {parseStrategies, STRATEGIES} from '../../scoring/strategies.js'
+
+async function modelDepth(dir: string): Promise<number> {
+  const config = await loadModelConfig(dir)
+  return numLayersOf(config, resolveArchitecture(config, `${dir}/config.json`))
+}
 
 export default class Curve extends DlecCommand {
   static override args = {
@@ -29,11 +40,15 @@ ${Object.entries(STRATEGIES)
     'block-sizes': Flags.string({description: 'Sizes of the contiguous blocks [i, j) greedy and beam may duplicate, e.g. 1,2,4.', default: '1'}),
     'cache-dir': Flags.directory({description: 'Cache for converted weights and graphs [default: $DLEC_CACHE_DIR or ~/.cache/dlec].'}),
     candidates: Flags.string({description: 'Layers the searches and curve may duplicate: middle (skip the first 15% and last 20%), all, or i-j (inclusive).', default: 'middle'}),
-    data: Flags.file({description: 'Held-out evaluation text: plain text (one text) or JSONL (see --text-field).', required: true}),
+    data: Flags.file({description: 'Held-out evaluation text: plain text (paragraphs), JSONL, Parquet or ShareGPT (see --text-field).', required: true}),
+    db: Flags.string({description: 'DuckDB store: every measured candidate and curve point goes to its evals table; a profile run there supplies the scores.', default: 'dlec.duckdb'}),
+    heatmap: Flags.file({description: 'Write the heat-map of the measured effect of duplicating each block [i, j) (.svg or .png).'}),
     'heatmap-all': Flags.boolean({description: 'Also measure every block [i, j) of the candidate band (the full RYS-style sweep).'}),
     'max-add': Flags.integer({description: 'Add up to this many layers.', required: true, min: 1}),
     'max-tokens': Flags.integer({description: 'Evaluate at most this many tokens.', min: 2}),
     'no-prefix-cache': Flags.boolean({description: 'Run every candidate from the tokens (naive baseline, for benchmarks).'}),
+    plot: Flags.file({description: 'Write the curve (quality vs parameters, one line per strategy) as .svg or .png.'}),
+    run: Flags.string({description: 'Profile run in --db whose scores curve / dlec-original use [default: the newest complete run of this model].'}),
     objective: Flags.option({description: 'What greedy and beam minimise.', options: ['kl', 'loss'] as const, default: 'kl'})(),
     strategy: Flags.string({description: `Comma-separated strategies: ${Object.keys(STRATEGIES).join(', ')}.`, default: 'greedy,curve,identity'}),
     'text-field': Flags.string({description: 'JSONL field holding the text.', default: 'text'}),
@@ -52,7 +67,12 @@ ${Object.entries(STRATEGIES)
     const blockSizes = parseBlockSizes(flags['block-sizes'])
     const model = await resolveModel({model: args.model, cacheDir: hubCache, offline: env.HF_HUB_OFFLINE === '1', accessToken: env.HF_TOKEN})
     const texts = await readEvalTexts({file: flags.data, textField: flags['text-field']})
+    const numLayers = await modelDepth(model.dir)
+    const found = await profileScores({dbPath: flags.db, run: flags.run, numLayers})
+    const scores = found && (flags.run !== undefined || found.model === args.model || resolve(found.model) === model.dir) ? found : undefined
     const it = measureCurveIter({
+      blockInfluence: scores?.blockInfluence,
+      dlecFlagged: scores?.dlecFlagged,
       modelDir: model.dir,
       cacheDir,
       texts,
@@ -82,14 +102,29 @@ ${Object.entries(STRATEGIES)
       process.stderr.write('\r\u001B[K')
     }
     const report = next.value
+    const stored = await recordCurve({dbPath: flags.db, model: args.model, data: dataHash(texts), report})
+    if (flags.plot !== undefined) {
+      await writeChart({layout: curveChart(report), path: flags.plot})
+    }
+    if (flags.heatmap !== undefined) {
+      await writeChart({layout: blockHeatmap(report), path: flags.heatmap})
+    }
     if (!this.jsonEnabled()) {
+      if (scores) {
+        this.log(`scores from profile run ${scores.run}${scores.blockInfluence ? ' (Block Influence)' : ''}${scores.dlecFlagged ? ' (original DLEC rule)' : ''}`)
+      }
       if (report.chunkedTexts > 0) {
         this.log(`${report.chunkedTexts} text(s) longer than ${report.windowSize} tokens were chunked`)
       }
       for (const line of formatCurveTable(report)) {
         this.log(line)
       }
-      this.log(`${report.evaluations.length} distinct layer sequences measured; ${report.layersRun} layer runs in all`)
+      this.log(`${report.evaluations.length} distinct layer sequences measured; ${report.layersRun} layer runs in all; ${stored} rows stored in ${flags.db}`)
+      for (const [what, path] of [['curve', flags.plot], ['heat-map', flags.heatmap]] as const) {
+        if (path !== undefined) {
+          this.log(`wrote ${what} ${path}`)
+        }
+      }
     }
     return report
   }

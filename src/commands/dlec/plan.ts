@@ -3,6 +3,7 @@ import {join} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
 import {parseBlockSizes, parseCandidateSpec} from '../../curve/candidate-blocks.js'
+import {dataHash, findCurvePoint, recordPlan} from '../../curve/curve-store.js'
 import {planExpansionIter, type PlanReport} from '../../curve/plan-expansion.js'
 import {readEvalTexts} from '../../eval/read-eval-texts.js'
 import {resolveModel} from '../../model/resolve-model.js'
@@ -33,7 +34,9 @@ ${Object.entries(STRATEGIES)
     'block-sizes': Flags.string({description: 'Sizes of the contiguous blocks greedy and beam may duplicate, e.g. 1,2,4.', default: '1'}),
     'cache-dir': Flags.directory({description: 'Cache for converted weights and graphs [default: $DLEC_CACHE_DIR or ~/.cache/dlec].'}),
     candidates: Flags.string({description: 'Layers that may be duplicated: middle, all, or i-j (inclusive).', default: 'middle'}),
-    data: Flags.file({description: 'Held-out evaluation text (plain text or JSONL); required except for --strategy identity.'}),
+    data: Flags.file({description: 'Held-out evaluation text (plain text, JSONL, Parquet, ShareGPT); required except for --strategy identity and --from-db.'}),
+    db: Flags.string({description: 'DuckDB store: the plan is recorded in its evals table; --from-db reads curve points from it.', default: 'dlec.duckdb'}),
+    'from-db': Flags.boolean({description: 'Take the plan from the newest matching point a `dlec curve` run stored in --db (no measuring).'}),
     dtype: Flags.string({description: 'dtype written into the YAML (e.g. bfloat16).'}),
     growth: Flags.string({description: 'Grow the parameter count by this much, e.g. 16% or 0.16.', exactlyOne: ['add-layers', 'target-params', 'growth']}),
     'max-tokens': Flags.integer({description: 'Evaluate at most this many tokens.', min: 2}),
@@ -65,7 +68,9 @@ ${Object.entries(STRATEGIES)
           : {growth: parseGrowth(flags.growth ?? '')}
     const model = await resolveModel({model: args.model, cacheDir: hubCache, offline: env.HF_HUB_OFFLINE === '1', accessToken: env.HF_TOKEN})
     const texts = flags.data === undefined ? undefined : await readEvalTexts({file: flags.data, textField: flags['text-field']})
+    const data = texts === undefined ? undefined : dataHash(texts)
     const it = planExpansionIter({
+      storedPoint: flags['from-db'] ? (s, added) => findCurvePoint({dbPath: flags.db, model: args.model, data, strategy: s, added}) : undefined,
       modelDir: model.dir,
       modelRef: model.revision === undefined ? model.dir : model.id,
       cacheDir,
@@ -88,6 +93,7 @@ ${Object.entries(STRATEGIES)
       next = await it.next()
     }
     const r = next.value
+    await recordPlan({...r, dbPath: flags.db, model: args.model, data: data ?? ''})
     if (!this.jsonEnabled()) {
       if (!r.target.exact) {
         this.warn(r.target.note)
@@ -96,10 +102,10 @@ ${Object.entries(STRATEGIES)
       this.log(`strategy    ${r.strategy}: duplicates ${formatDuplications(r.duplications)}${r.identityCopies ? ' (identity copies: output projections scaled by 0)' : ''}`)
       this.log(`layers      ${r.layers.length} (was ${r.layers.length - r.target.addLayers}): ${formatLayerSequence(r.layers)}`)
       this.log(`parameters  ${fmt(r.paramsBefore)} -> ${fmt(r.paramsAfter)}`)
-      const how = r.source === 'construction' ? 'by construction' : `measured on ${r.tokens} tokens`
+      const how = r.source === 'construction' ? 'by construction' : r.source === 'store' ? `from ${flags.db}` : `measured on ${r.tokens} tokens`
       const loss = r.loss === undefined ? '' : `   loss ${r.loss.toFixed(5)}`
       this.log(`quality     mean KL ${r.kl.toFixed(5)}   Δloss ${r.lossDelta >= 0 ? '+' : ''}${r.lossDelta.toFixed(5)}${loss}   top-1 ${(100 * r.top1).toFixed(1)}% (${how})`)
-      this.log(`wrote       ${r.out}`)
+      this.log(`wrote       ${r.out} (plan recorded in ${flags.db})`)
     }
     return r
   }

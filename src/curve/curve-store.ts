@@ -1,0 +1,117 @@
+import {createHash} from 'node:crypto'
+import {insertEvals, listEvals, type EvalRecord} from '../store/evals.js'
+import {openStore} from '../store/open-store.js'
+import type {CurvePoint, CurveReport} from '../scoring/expansion-curve.js'
+import type {Duplication} from '../scoring/layer-plan.js'
+import type {StrategyName} from '../scoring/strategies.js'
+
+/**
+ * The curve and plans in the DuckDB `evals` table. Every measured candidate is one row
+ * (extra.kind = `candidate`), every curve point one more (extra.kind = `point`, what `dlec plan
+ * --from-db` reads back), every written plan one (extra.kind = `plan`). extra also keeps the model,
+ * a hash of the evaluation tokens' source text, the blocks, the loss change and the token count.
+ */
+export interface CurveContext {
+  dbPath: string
+  /** The model as the user named it (Hub id or folder). */
+  model: string
+  /** Hash of the evaluation texts (see dataHash). */
+  data: string
+  runId?: number
+}
+
+export function dataHash(texts: readonly string[]): string {
+  const h = createHash('sha256')
+  for (const t of texts) {
+    h.update(`${t.length}:`).update(t)
+  }
+  return h.digest('hex').slice(0, 16)
+}
+
+const addedOf = (d: readonly Duplication[]): number[] => d.flatMap((b) => Array.from({length: b.end - b.start}, (_, k) => b.start + k))
+
+export async function recordCurve(params: CurveContext & {report: CurveReport}): Promise<number> {
+  const {report} = params
+  const curveId = `${Date.now().toString(36)}-${process.pid}`
+  const base = {model: params.model, data: params.data, tokens: report.tokens, curve: curveId}
+  const records: EvalRecord[] = [
+    ...report.evaluations.map((e) => ({
+      runId: params.runId ?? null,
+      strategy: e.strategy,
+      layers: e.layers,
+      addedLayers: addedOf(e.duplications),
+      params: e.params,
+      loss: e.measurement.loss,
+      kl: e.measurement.kl,
+      top1: e.measurement.top1,
+      extra: {...base, kind: 'candidate', duplications: e.duplications, lossDelta: e.measurement.lossDelta},
+    })),
+    ...report.points.map((p) => ({
+      runId: params.runId ?? null,
+      strategy: p.strategy,
+      layers: p.layers,
+      addedLayers: addedOf(p.duplications),
+      params: p.params,
+      loss: p.measured ? p.loss : null,
+      kl: p.kl,
+      top1: p.top1,
+      extra: {...base, kind: 'point', added: p.added, duplications: p.duplications, lossDelta: p.lossDelta, measured: p.measured},
+    })),
+  ]
+  const db = await openStore({path: params.dbPath})
+  try {
+    await insertEvals(db, records)
+  } finally {
+    db.close()
+  }
+  return records.length
+}
+
+/** The newest stored curve point of this model, strategy and size (and data, when given), if any. */
+export async function findCurvePoint(params: Omit<CurveContext, 'data'> & {data?: string; strategy: StrategyName; added: number}): Promise<CurvePoint | undefined> {
+  const db = await openStore({path: params.dbPath, readOnly: true})
+  try {
+    const rows = await listEvals(db, {strategy: params.strategy})
+    const hit = rows
+      .reverse()
+      .find((r) => r.extra?.kind === 'point' && r.extra.model === params.model && (params.data === undefined || r.extra.data === params.data) && r.extra.added === params.added)
+    if (!hit || !hit.extra) {
+      return undefined
+    }
+    return {
+      strategy: params.strategy,
+      added: params.added,
+      duplications: hit.extra.duplications as Duplication[],
+      layers: hit.layers,
+      params: hit.params ?? 0,
+      measured: hit.extra.measured === true,
+      kl: hit.kl ?? 0,
+      loss: hit.loss ?? Number.NaN,
+      lossDelta: Number(hit.extra.lossDelta ?? 0),
+      top1: hit.top1 ?? 1,
+    }
+  } finally {
+    db.close()
+  }
+}
+
+export async function recordPlan(params: CurveContext & {strategy: StrategyName; layers: number[]; duplications: Duplication[]; paramsAfter: number; kl: number; loss?: number; lossDelta: number; top1: number; out?: string; yaml: string}): Promise<void> {
+  const db = await openStore({path: params.dbPath})
+  try {
+    await insertEvals(db, [
+      {
+        runId: params.runId ?? null,
+        strategy: params.strategy,
+        layers: params.layers,
+        addedLayers: addedOf(params.duplications),
+        params: params.paramsAfter,
+        loss: params.loss ?? null,
+        kl: params.kl,
+        top1: params.top1,
+        extra: {kind: 'plan', model: params.model, data: params.data, duplications: params.duplications, lossDelta: params.lossDelta, out: params.out ?? null, yaml: params.yaml},
+      },
+    ])
+  } finally {
+    db.close()
+  }
+}
