@@ -79,3 +79,28 @@ export {insertEvals, listEvals, type EvalRecord, type StoredEval} from './store/
 export {exportRunTables, RUN_TABLES} from './store/export-run.js'
 // The whole pipeline.
 export {expandModelIter, type ExpandParams, type ExpandReport, type ExpandEvent} from './expand/expand-model.js'
+// The expansion curve and the planner (dlec curve, dlec plan).
+export {
+  addedLayers,
+  expandLayers,
+  makeLayerPlan,
+  formatDuplications,
+  formatLayerSequence,
+  type Duplication,
+  type LayerPlan,
+} from './scoring/layer-plan.js'
+export {parameterBreakdown, sequenceParameterCount, baseParameterCount, type ParameterBreakdown} from './scoring/parameter-count.js'
+export {resolveTargetSize, parseParameterCount, parseGrowth, type TargetSize, type ResolvedTarget} from './scoring/target-size.js'
+export {STRATEGIES, STRATEGY_NAMES, parseStrategies, type StrategyName} from './scoring/strategies.js'
+export {expansionCurveIter, type CurvePoint, type CurveReport, type CurveEvent, type EvaluatedCandidate} from './scoring/expansion-curve.js'
+export {candidateBlocks, candidateBand, parseCandidateSpec, parseBlockSizes, type CandidateSpec} from './curve/candidate-blocks.js'
+export {identityPlacement} from './curve/identity-strategy.js'
+export {scoreCurvePlacement, weightsFromBlockInfluence} from './curve/score-curve-strategy.js'
+export {dlecOriginalPlacement, dlecOriginalSeams} from './curve/dlec-original-strategy.js'
+export {searchExpansions, type Measurement, type SearchState, type SearchEvent, type Objective} from './curve/expansion-search.js'
+export {createCurveEvaluator, type CurveEvaluator} from './curve/curve-evaluator.js'
+export {measureCurve, measureCurveIter, type MeasureCurveParams, type MeasuredCurve} from './curve/measure-curve.js'
+export {planExpansion, planExpansionIter, type PlanExpansionParams, type PlanReport} from './curve/plan-expansion.js'
+export {recordCurve, recordPlan, findCurvePoint, dataHash} from './curve/curve-store.js'
+export {curveChart, blockHeatmap} from './curve/curve-charts.js'
+export {writeChart} from './curve/write-chart.js'
