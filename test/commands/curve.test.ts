@@ -3,6 +3,8 @@ import {mkdtempSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
+import {dlecOriginalPlacement} from '../../src/curve/dlec-original-strategy.js'
+import {scoreCurvePlacement, weightsFromBlockInfluence} from '../../src/curve/score-curve-strategy.js'
 import {listEvals} from '../../src/store/evals.js'
 import {openStore} from '../../src/store/open-store.js'
 import type {Db} from '../../src/store/db.js'
@@ -67,6 +69,24 @@ describe('dlec curve', () => {
     assert.match(human.stdout, /original: 5 layers, 260,032 parameters/)
     assert.match(human.stdout, /greedy\s+\+1\s+305,472/)
     assert.match(human.stdout, /identity\s+\+1\s+305,472\s+0 \(identity\)/)
+  })
+
+  it('dlec-original and curve take their scores from a profile run in the store', async () => {
+    const db = join(TMP, 'profiled.duckdb')
+    const p = await dlec(['profile', STORIES, '--data', DATA, '--raw', 'first-token', '--db', db], {env: ENV})
+    assert.equal(p.code, 0, p.stderr)
+    const score = await dlec(['score', '--db', db, '--json'], {env: ENV})
+    const scores = JSON.parse(score.stdout) as {dlecOriginal: {beneficial: number[]}; layers: {sourceLayer: number; blockInfluence: number}[]}
+    const r = await dlec(['curve', STORIES, '--data', DATA, '--max-add', '2', '--strategy', 'dlec-original,curve', '--db', db], {env: ENV})
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /scores from profile run run-1 \(Block Influence\) \(original DLEC rule\)/)
+    const json = await dlec(['curve', STORIES, '--data', DATA, '--max-add', '2', '--strategy', 'dlec-original,curve', '--db', db, '--json'], {env: ENV})
+    const points = (JSON.parse(json.stdout) as {points: (Point & {duplications: {start: number}[]})[]}).points
+    const expected = dlecOriginalPlacement({flaggedLabels: scores.dlecOriginal.beneficial, numLayers: 5, k: 2}).map((d) => d.start)
+    assert.deepEqual(points.find((q) => q.strategy === 'dlec-original' && q.added === 2)?.duplications.map((d) => d.start), expected)
+    const bi = scores.layers.map((l) => l.blockInfluence)
+    const curve2 = scoreCurvePlacement({weights: weightsFromBlockInfluence(bi), k: 2, band: {start: 1, end: 4}}).map((d) => d.start)
+    assert.deepEqual(points.find((q) => q.strategy === 'curve' && q.added === 2)?.duplications.map((d) => d.start), curve2)
   })
 
   it('bad flags fail with one line and the usage exit code', async () => {
