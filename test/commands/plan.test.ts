@@ -59,9 +59,10 @@ describe('dlec plan', () => {
     const zeroCopy = await json<{meanKl: number; lossDelta: number; loss: number}>(['eval', STORIES, '--plan', yaml, '--data', DATA])
     assert.ok(Math.abs(zeroCopy.meanKl - plan.kl) < 1e-5, `${zeroCopy.meanKl} vs ${plan.kl}`)
     assert.ok(Math.abs(zeroCopy.lossDelta - plan.lossDelta) < 1e-5)
-    // ... and merged by mergekit, then evaluated as a folder of its own
+    // ... and merged with dlec merge (native engine), then evaluated as a folder of its own
     const merged = join(TMP, 'merged')
-    mergekit(yaml, merged)
+    const m = await dlec(['merge', yaml, merged, '--engine', 'native'], {env: ENV})
+    assert.equal(m.code, 0, m.stderr)
     // (a cache folder of its own: ONNX weight caches are keyed by safetensors headers, and both merged
     // folders of this file have the same headers)
     const folder = await json<{loss: number; numLayers: number}>(['eval', merged, '--data', DATA], {DLEC_CACHE_DIR: join(TMP, 'cache-greedy')})
