@@ -175,6 +175,11 @@ async function* convertedStore(p: {
     } catch (error) {
       closeSync(fd)
       rmSync(tmp, {force: true})
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'ENOSPC' || code === 'EDQUOT') {
+        const total = tensors.reduce((sum, t) => sum + (t.byteLength / dtypeBytes(t.dtype)) * 4, 0)
+        throw new ModelError(`${dir}: no space left for the converted weights (up to ${(total / 1e9).toFixed(1)} GB as float32); free space or pass another cache folder`, 'DLEC_CACHE_FULL')
+      }
       throw error
     }
     closeSync(fd)
