@@ -12,7 +12,13 @@ export interface WeightFiles {
   /** The files, real paths, in a stable order. */
   files: string[]
   tensors: Map<string, WeightLocation>
-  /** Names, dtypes, shapes, offsets and file sizes: a cheap content fingerprint. */
+  /**
+   * Which bytes these are, cheaply: each file's identity (device, inode, size, modification time)
+   * plus every tensor's name, dtype, shape and offsets. Two folders with the same headers (two
+   * merges of the same shape) are different files, so they never share a cache entry; a file
+   * replaced or rewritten in place changes inode or mtime. A hard link made by the weight store is
+   * the same inode, so it keeps the key.
+   */
   fingerprint: string
 }
 
@@ -20,7 +26,10 @@ export async function readWeightFiles(modelDir: string): Promise<WeightFiles> {
   const index = await ShardedTensorIndex.open(modelDir)
   try {
     const tensors = new Map(index.names().map((n) => [n, index.info(n)]))
-    const prints = index.files.map((f, i) => `shard ${i}: ${statSync(f).size}`)
+    const prints = index.files.map((f, i) => {
+      const st = statSync(f, {bigint: true})
+      return `shard ${i}: dev ${st.dev} ino ${st.ino} size ${st.size} mtime ${st.mtimeNs}`
+    })
     for (const t of tensors.values()) {
       prints.push(`${t.name} ${t.dtype} ${t.shape.join('x')} @${index.files.indexOf(t.file)}:${t.offset}+${t.byteLength}`)
     }
