@@ -77,7 +77,8 @@ describe('dlec profile / dlec score', () => {
   it('SIGINT leaves the run marked failed; --resume finishes it with the same statistics as an uninterrupted run', async () => {
     const data = join(work, 'many.txt')
     const paragraphs = readFileSync(stories, 'utf8').trim().split(/\n\n/)
-    writeFileSync(data, Array.from({length: 300}, (_, i) => `${paragraphs[i % paragraphs.length]} (${i})`).join('\n\n'))
+    // Long enough (3000 samples, ~2 s on an idle machine) that SIGINT 300 ms in always lands mid-run.
+    writeFileSync(data, Array.from({length: 3000}, (_, i) => `${paragraphs[i % paragraphs.length]} (${i})`).join('\n\n'))
     const db = join(work, 'int.duckdb')
     const args = ['profile', STORIES, '--data', data, '--db', db, '--batch-size', '1', '--max-tokens', '32', '--threads', '1']
     const child = spawn(process.execPath, [join(ROOT, 'bin/run.js'), ...args, '--name', 'cut'], {cwd: ROOT, env: {...process.env, ...env}})
@@ -96,17 +97,17 @@ describe('dlec profile / dlec score', () => {
     })
     const code = await exited
     assert.equal(code, 130, stderr)
-    assert.match(stderr, /Error: profile run "cut" interrupted after \d+\/300 samples; continue it with --resume cut/)
+    assert.match(stderr, /Error: profile run "cut" interrupted after \d+\/3000 samples; continue it with --resume cut/)
     const [cut] = await tableRows(db, `SELECT status, next_sample, error FROM runs WHERE name = 'cut'`)
     assert.equal(cut?.status, 'failed')
-    assert.ok(Number(cut?.next_sample) > 0 && Number(cut?.next_sample) < 300, `stopped part way: ${String(cut?.next_sample)}`)
+    assert.ok(Number(cut?.next_sample) > 0 && Number(cut?.next_sample) < 3000, `stopped part way: ${String(cut?.next_sample)}`)
     const stored = await tableRows(db, `SELECT count(DISTINCT sample) AS n FROM layer_stats WHERE run_id = 1`)
     assert.equal(stored[0]?.n, cut?.next_sample, 'whole batches only')
     await fails(['score', '--db', db, '--run', 'cut'], 8, /run "cut" is failed \(profile run "cut" interrupted/)
     await fails([...args.map((a) => (a === '32' ? '16' : a)), '--resume', 'cut'], 8, /run "cut" was profiled with other data or layers .*resume it with the same --data, --samples, --max-tokens and layers/)
     const resumed = await dlec([...args, '--resume', 'cut'], {env})
     assert.equal(resumed.code, 0, resumed.stderr)
-    assert.match(resumed.stderr, new RegExp(`resuming run cut \\(id 1\\): 300 samples, ${String(cut?.next_sample)} already stored`))
+    assert.match(resumed.stderr, new RegExp(`resuming run cut \\(id 1\\): 3000 samples, ${String(cut?.next_sample)} already stored`))
     const full = await dlec([...args, '--name', 'full'], {env})
     assert.equal(full.code, 0, full.stderr)
     const diff = await tableRows(
@@ -117,6 +118,6 @@ describe('dlec profile / dlec score', () => {
          (SELECT max(abs(a.sum - b.sum) + abs(a.sum_sq - b.sum_sq) + abs(a.max_abs - b.max_abs) + abs(a.count - b.count)) FROM neuron_stats a JOIN neuron_stats b USING (point, neuron) WHERE a.run_id = 1 AND b.run_id = 2) AS neuron_diff,
          (SELECT count(*) FROM neuron_stats WHERE run_id = 1) AS neurons`,
     )
-    assert.deepEqual(diff[0], {n1: 1500, n2: 1500, layer_diff: 0, neuron_diff: 0, neurons: 384})
+    assert.deepEqual(diff[0], {n1: 15000, n2: 15000, layer_diff: 0, neuron_diff: 0, neurons: 384})
   })
 })

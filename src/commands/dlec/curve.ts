@@ -1,7 +1,7 @@
-import {homedir} from 'node:os'
-import {join, resolve} from 'node:path'
+import {resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
+import {cacheDirFlag, cacheDirOf, resolveModelArg} from '../../cli/flags.js'
 import {parseBlockSizes, parseCandidateSpec} from '../../curve/candidate-blocks.js'
 import {blockHeatmap, curveChart} from '../../curve/curve-charts.js'
 import {dataHash, recordCurve} from '../../curve/curve-store.js'
@@ -10,7 +10,6 @@ import {profileScores} from '../../curve/profile-scores.js'
 import {writeChart} from '../../curve/write-chart.js'
 import {measureCurveIter, type MeasuredCurve} from '../../curve/measure-curve.js'
 import {readEvalTexts} from '../../eval/read-eval-texts.js'
-import {resolveModel} from '../../model/resolve-model.js'
 import {loadModelConfig} from '../../model/load-model-config.js'
 import {numLayersOf, resolveArchitecture} from '../../architectures/registry.js'
 import {parseStrategies, STRATEGIES} from '../../scoring/strategies.js'
@@ -38,7 +37,7 @@ ${Object.entries(STRATEGIES)
     'batch-size': Flags.integer({description: 'Rows per forward pass.', default: 4, min: 1}),
     beam: Flags.integer({description: 'Beam width of the beam strategy.', default: 4, min: 1}),
     'block-sizes': Flags.string({description: 'Sizes of the contiguous blocks [i, j) greedy and beam may duplicate, e.g. 1,2,4.', default: '1'}),
-    'cache-dir': Flags.directory({description: 'Cache for converted weights and graphs [default: $DLEC_CACHE_DIR or ~/.cache/dlec].'}),
+    'cache-dir': cacheDirFlag,
     candidates: Flags.string({description: 'Layers the searches and curve may duplicate: middle (skip the first 15% and last 20%), all, or i-j (inclusive).', default: 'middle'}),
     data: Flags.file({description: 'Held-out evaluation text: plain text (paragraphs), JSONL, Parquet or ShareGPT (see --text-field).', required: true}),
     db: Flags.string({description: 'DuckDB store: every measured candidate and curve point goes to its evals table; a profile run there supplies the scores.', default: 'dlec.duckdb'}),
@@ -59,13 +58,11 @@ ${Object.entries(STRATEGIES)
 
   async run(): Promise<MeasuredCurve> {
     const {args, flags} = await this.parse(Curve)
-    const env = process.env
-    const cacheDir = flags['cache-dir'] ?? env.DLEC_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'dlec')
-    const hubCache = env.HF_HUB_CACHE ?? join(env.HF_HOME ?? join(homedir(), '.cache', 'huggingface'), 'hub')
+    const cacheDir = cacheDirOf(flags['cache-dir'])
     const strategies = parseStrategies(flags.strategy)
     const candidates = parseCandidateSpec(flags.candidates)
     const blockSizes = parseBlockSizes(flags['block-sizes'])
-    const model = await resolveModel({model: args.model, cacheDir: hubCache, offline: env.HF_HUB_OFFLINE === '1', accessToken: env.HF_TOKEN})
+    const model = await resolveModelArg(args.model)
     const texts = await readEvalTexts({file: flags.data, textField: flags['text-field']})
     const numLayers = await modelDepth(model.dir)
     const found = await profileScores({dbPath: flags.db, run: flags.run, numLayers})

@@ -1,13 +1,11 @@
-import {homedir} from 'node:os'
-import {join} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
+import {cacheDirFlag, cacheDirOf, resolveModelArg} from '../../cli/flags.js'
 import {loadTexts} from '../../data/load-texts.js'
 import {UsageError} from '../../errors.js'
 import {evaluateIter, type EvalReport} from '../../eval/evaluate.js'
 import {planLayers, type PlanLayers} from '../../eval/plan-layers.js'
 import {readProbeItems} from '../../eval/probe.js'
-import {resolveModel} from '../../model/resolve-model.js'
 
 export default class Eval extends DlecCommand {
   static override args = {
@@ -22,7 +20,7 @@ export default class Eval extends DlecCommand {
   ]
   static override flags = {
     'batch-size': Flags.integer({description: 'Rows per forward pass.', default: 4, min: 1}),
-    'cache-dir': Flags.directory({description: 'Cache for converted weights and graphs [default: $DLEC_CACHE_DIR or ~/.cache/dlec].'}),
+    'cache-dir': cacheDirFlag,
     data: Flags.file({description: 'Evaluation data: plain text (paragraphs), JSONL / JSON (--text-field), Parquet, ShareGPT conversations.', required: true}),
     layers: Flags.string({description: 'Layer sequence to evaluate, e.g. 0,1,2,2,3 (0-based, repeats allowed).', exclusive: ['plan']}),
     'max-tokens': Flags.integer({description: 'Evaluate at most this many tokens.', min: 2}),
@@ -37,14 +35,8 @@ export default class Eval extends DlecCommand {
 
   async run(): Promise<EvalReport> {
     const {args, flags} = await this.parse(Eval)
-    const env = process.env
-    const cacheDir = flags['cache-dir'] ?? env.DLEC_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'dlec')
-    const model = await resolveModel({
-      model: args.model,
-      cacheDir: env.HF_HUB_CACHE ?? join(env.HF_HOME ?? join(homedir(), '.cache', 'huggingface'), 'hub'),
-      offline: env.HF_HUB_OFFLINE === '1',
-      accessToken: env.HF_TOKEN,
-    })
+    const cacheDir = cacheDirOf(flags['cache-dir'])
+    const model = await resolveModelArg(args.model)
     let layers: number[] | undefined
     let scales: PlanLayers['scales'] | undefined
     if (flags.layers !== undefined) {

@@ -1,7 +1,8 @@
 import {isAbsolute, resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
-import {dlecCacheDirFromEnv, modelLookupFromEnv} from '../../cli/hub-env.js'
+import {cacheDirFlag, cacheDirOf, targetFlags, targetFromFlags} from '../../cli/flags.js'
+import {modelLookupFromEnv} from '../../cli/hub-env.js'
 import {renderMergeReport} from '../../cli/render/merge-report.js'
 import {MergeProgress} from '../../cli/render/progress-merge.js'
 import {parseBlockSizes, parseCandidateSpec} from '../../curve/candidate-blocks.js'
@@ -12,7 +13,7 @@ import type {MergeEvent} from '../../merge/merge-event.js'
 import {resolveModel} from '../../model/resolve-model.js'
 import {formatDuplications, formatLayerSequence} from '../../scoring/layer-plan.js'
 import {STRATEGIES, parseStrategies} from '../../scoring/strategies.js'
-import {fmt, parseGrowth, parseParameterCount, type TargetSize} from '../../scoring/target-size.js'
+import {fmt} from '../../scoring/target-size.js'
 import {UsageError} from '../../errors.js'
 
 export default class Expand extends DlecCommand {
@@ -26,20 +27,19 @@ export default class Expand extends DlecCommand {
     '<%= config.bin %> <%= command.id %> microsoft/phi-2 --target-params 3.25B --strategy identity --out phi-2-pro --engine native',
   ]
   static override flags = {
-    'add-layers': Flags.integer({description: 'Add exactly this many layers.', min: 1, exactlyOne: ['add-layers', 'target-params', 'growth']}),
+    ...targetFlags,
     'batch-size': Flags.integer({description: 'Rows per forward pass.', default: 4, min: 1}),
+    'cache-dir': cacheDirFlag,
     'block-sizes': Flags.string({description: 'Sizes of the contiguous blocks greedy and beam may duplicate, e.g. 1,2,4.', default: '1'}),
     candidates: Flags.string({description: 'Layers that may be duplicated: middle, all, or i-j (inclusive).', default: 'middle'}),
     data: Flags.file({description: 'Held-out evaluation text (plain text, JSONL, Parquet, ShareGPT); required except for --strategy identity.'}),
     dtype: Flags.string({description: 'dtype written into the YAML (e.g. bfloat16).'}),
     engine: Flags.option({options: ['auto', 'mergekit', 'native'] as const, default: 'auto', description: 'Merge engine.'})(),
     force: Flags.boolean({description: 'Replace OUT if it exists.'}),
-    growth: Flags.string({description: 'Grow the parameter count by this much, e.g. 16%.', exactlyOne: ['add-layers', 'target-params', 'growth']}),
     'max-tokens': Flags.integer({description: 'Evaluate at most this many tokens.', min: 2}),
     out: Flags.directory({description: 'Output model folder.', required: true}),
     'out-shard-size': Flags.string({default: '5B', description: 'Largest output shard in bytes (K/M/B suffixes, as mergekit).'}),
     strategy: Flags.string({description: `One of ${Object.keys(STRATEGIES).join(', ')}.`, default: 'greedy'}),
-    'target-params': Flags.string({description: 'Target parameter count, e.g. 3.25B (rounded to a whole number of layers).', exactlyOne: ['add-layers', 'target-params', 'growth']}),
     'text-field': Flags.string({description: 'JSONL field holding the text.', default: 'text'}),
     threads: Flags.integer({description: 'ONNX Runtime intra-op threads [default: one per core].', min: 1}),
   }
@@ -51,12 +51,7 @@ export default class Expand extends DlecCommand {
     if (strategies.length !== 1) {
       throw new UsageError('--strategy takes one strategy for an expansion (dlec curve compares several)')
     }
-    const target: TargetSize =
-      flags['add-layers'] !== undefined
-        ? {addLayers: flags['add-layers']}
-        : flags['target-params'] !== undefined
-          ? {targetParams: parseParameterCount(flags['target-params'])}
-          : {growth: parseGrowth(flags.growth ?? '')}
+    const target = targetFromFlags(flags)
     const lookup = modelLookupFromEnv(process.env)
     const model = await resolveModel({model: args.model, ...lookup})
     // A local model is named by its absolute path in the YAML, so the merge finds it from anywhere.
@@ -70,7 +65,7 @@ export default class Expand extends DlecCommand {
       const it = expandModelIter({
         modelDir: model.dir,
         modelRef,
-        cacheDir: dlecCacheDirFromEnv(process.env),
+        cacheDir: cacheDirOf(flags['cache-dir']),
         texts,
         target,
         strategy: strategies[0] as ExpandReport['plan']['strategy'],

@@ -1,15 +1,13 @@
-import {homedir} from 'node:os'
-import {join} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
+import {cacheDirFlag, cacheDirOf, resolveModelArg, targetFlags, targetFromFlags} from '../../cli/flags.js'
 import {parseBlockSizes, parseCandidateSpec} from '../../curve/candidate-blocks.js'
 import {dataHash, findCurvePoint, recordPlan} from '../../curve/curve-store.js'
 import {planExpansionIter, type PlanReport} from '../../curve/plan-expansion.js'
 import {readEvalTexts} from '../../eval/read-eval-texts.js'
-import {resolveModel} from '../../model/resolve-model.js'
 import {formatDuplications, formatLayerSequence} from '../../scoring/layer-plan.js'
 import {STRATEGIES, parseStrategies} from '../../scoring/strategies.js'
-import {fmt, parseGrowth, parseParameterCount, type TargetSize} from '../../scoring/target-size.js'
+import {fmt} from '../../scoring/target-size.js'
 import {UsageError} from '../../errors.js'
 
 export default class Plan extends DlecCommand {
@@ -28,22 +26,20 @@ ${Object.entries(STRATEGIES)
     '<%= config.bin %> <%= command.id %> microsoft/phi-2 --growth 16% --strategy greedy --block-sizes 1,2 --data heldout.jsonl --out plan.yaml',
   ]
   static override flags = {
-    'add-layers': Flags.integer({description: 'Add exactly this many layers.', min: 1, exactlyOne: ['add-layers', 'target-params', 'growth']}),
+    ...targetFlags,
     'batch-size': Flags.integer({description: 'Rows per forward pass.', default: 4, min: 1}),
     beam: Flags.integer({description: 'Beam width of the beam strategy.', default: 4, min: 1}),
     'block-sizes': Flags.string({description: 'Sizes of the contiguous blocks greedy and beam may duplicate, e.g. 1,2,4.', default: '1'}),
-    'cache-dir': Flags.directory({description: 'Cache for converted weights and graphs [default: $DLEC_CACHE_DIR or ~/.cache/dlec].'}),
+    'cache-dir': cacheDirFlag,
     candidates: Flags.string({description: 'Layers that may be duplicated: middle, all, or i-j (inclusive).', default: 'middle'}),
     data: Flags.file({description: 'Held-out evaluation text (plain text, JSONL, Parquet, ShareGPT); required except for --strategy identity and --from-db.'}),
     db: Flags.string({description: 'DuckDB store: the plan is recorded in its evals table; --from-db reads curve points from it.', default: 'dlec.duckdb'}),
     'from-db': Flags.boolean({description: 'Take the plan from the newest matching point a `dlec curve` run stored in --db (no measuring).'}),
     dtype: Flags.string({description: 'dtype written into the YAML (e.g. bfloat16).'}),
-    growth: Flags.string({description: 'Grow the parameter count by this much, e.g. 16% or 0.16.', exactlyOne: ['add-layers', 'target-params', 'growth']}),
     'max-tokens': Flags.integer({description: 'Evaluate at most this many tokens.', min: 2}),
     objective: Flags.option({description: 'What greedy and beam minimise.', options: ['kl', 'loss'] as const, default: 'kl'})(),
     out: Flags.file({description: 'Where to write the mergekit YAML.', required: true}),
     strategy: Flags.string({description: `One of ${Object.keys(STRATEGIES).join(', ')}.`, default: 'greedy'}),
-    'target-params': Flags.string({description: 'Target parameter count, e.g. 3.25B (rounded to a whole number of layers).', exactlyOne: ['add-layers', 'target-params', 'growth']}),
     'text-field': Flags.string({description: 'JSONL field holding the text.', default: 'text'}),
     threads: Flags.integer({description: 'ONNX Runtime intra-op threads [default: one per core].', min: 1}),
     window: Flags.integer({description: 'Tokens per row; longer texts are chunked [default: model positions, at most 1024].', min: 2}),
@@ -52,21 +48,14 @@ ${Object.entries(STRATEGIES)
 
   async run(): Promise<PlanReport> {
     const {args, flags} = await this.parse(Plan)
-    const env = process.env
-    const cacheDir = flags['cache-dir'] ?? env.DLEC_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'dlec')
-    const hubCache = env.HF_HUB_CACHE ?? join(env.HF_HOME ?? join(homedir(), '.cache', 'huggingface'), 'hub')
+    const cacheDir = cacheDirOf(flags['cache-dir'])
     const strategies = parseStrategies(flags.strategy)
     if (strategies.length !== 1) {
       throw new UsageError('--strategy takes one strategy for a plan (dlec curve compares several)')
     }
     const strategy = strategies[0] as PlanReport['strategy']
-    const target: TargetSize =
-      flags['add-layers'] !== undefined
-        ? {addLayers: flags['add-layers']}
-        : flags['target-params'] !== undefined
-          ? {targetParams: parseParameterCount(flags['target-params'])}
-          : {growth: parseGrowth(flags.growth ?? '')}
-    const model = await resolveModel({model: args.model, cacheDir: hubCache, offline: env.HF_HUB_OFFLINE === '1', accessToken: env.HF_TOKEN})
+    const target = targetFromFlags(flags)
+    const model = await resolveModelArg(args.model)
     const texts = flags.data === undefined ? undefined : await readEvalTexts({file: flags.data, textField: flags['text-field']})
     const data = texts === undefined ? undefined : dataHash(texts)
     const it = planExpansionIter({

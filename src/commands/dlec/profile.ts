@@ -1,8 +1,8 @@
 import {existsSync, statSync} from 'node:fs'
-import {homedir} from 'node:os'
-import {join, resolve} from 'node:path'
+import {resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
+import {cacheDirFlag, cacheDirOf} from '../../cli/flags.js'
 import {loadTexts} from '../../data/load-texts.js'
 import {TEXT_FORMATS} from '../../data/text-format.js'
 import {ModelError, UsageError} from '../../errors.js'
@@ -23,7 +23,7 @@ export default class Profile extends DlecCommand {
   ]
   static override flags = {
     'batch-size': Flags.integer({description: 'Samples per forward pass.', default: 4, min: 1}),
-    'cache-dir': Flags.directory({description: 'Cache for converted weights and graphs [default: $DLEC_CACHE_DIR or ~/.cache/dlec].'}),
+    'cache-dir': cacheDirFlag,
     data: Flags.file({description: 'Calibration data: plain text (blank-line separated paragraphs), JSONL / JSON (--text-field), Parquet, ShareGPT conversations.', required: true}),
     db: Flags.string({description: 'DuckDB file to write (created when missing).', default: 'dlec.duckdb'}),
     format: Flags.option({description: 'Data format.', options: TEXT_FORMATS, default: 'auto'})(),
@@ -44,8 +44,7 @@ export default class Profile extends DlecCommand {
       throw new UsageError('--quant is not supported yet by profile (profiles run the fp32 graph); leave it out')
     }
     const raw = parseRawMode(flags.raw)
-    const env = process.env
-    const cacheDir = flags['cache-dir'] ?? env.DLEC_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'dlec')
+    const cacheDir = cacheDirOf(flags['cache-dir'])
     if (!existsSync(args.model) || !statSync(args.model).isDirectory()) {
       throw new ModelError(`${args.model}: no such model folder`, 'DLEC_MODEL_NOT_FOUND')
     }
