@@ -8,7 +8,7 @@ import {runCommand} from '@oclif/test'
 import {ROOT, STORIES, GENERATED, dlec} from '../helpers/cli.js'
 import type {LayersReport, ConfigReport} from '../../src/mergekit/describe-layers.js'
 
-const REF = '/work/shared/reference/mergekit-configs/'
+const REF = `${ROOT}fixtures/mergekit-configs/`
 let dir: string
 
 const passthrough = (...ranges: [number, number][]): string =>

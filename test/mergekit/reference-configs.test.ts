@@ -6,10 +6,11 @@ import {parseMergeConfig} from '../../src/mergekit/parse-merge-config.js'
 import {layerMap} from '../../src/mergekit/layer-map.js'
 import {toYaml} from '../../src/mergekit/to-yaml.js'
 import {mergekitCheck} from './mergekit-check.js'
+import {ROOT} from '../helpers/cli.js'
 
 // Real-world mergekit configs collected for the project; each header comment states the output
 // layer count (and, where it can, the source sequence), independently of the YAML body.
-const DIR = '/work/shared/reference/mergekit-configs/'
+const DIR = `${ROOT}fixtures/mergekit-configs/`
 
 type Run = [model: string, start: number, end: number]
 const seq = (...runs: Run[]): string[] => runs.flatMap(([m, a, b]) => Array.from({length: b - a}, (_, i) => `${m}:${a + i}`))

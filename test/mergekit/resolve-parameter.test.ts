@@ -10,9 +10,10 @@ import {resolveArchitecture} from '../../src/architectures/registry.js'
 import {substituteTemplate} from '../../src/architectures/template.js'
 import type {MergeConfig, ParameterSetting} from '../../src/mergekit/merge-config.js'
 import {mergekitCheck, type ScaleQuery} from './mergekit-check.js'
+import {ROOT} from '../helpers/cli.js'
 
 const LLAMA = resolveArchitecture({model_type: 'llama'})
-const DIR = '/work/shared/reference/mergekit-configs/'
+const DIR = `${ROOT}fixtures/mergekit-configs/`
 
 /** Every tensor mergekit resolves `scale` for: pre (slice 0, t 0), layers (source names, slice t), post (last slice, t 0). */
 function queriesFor(config: MergeConfig): ScaleQuery[] {
