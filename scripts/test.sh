@@ -13,5 +13,10 @@ npm run --silent build
 # Tiny random checkpoints written by transformers, one per supported family (regenerated when the
 # generator changes).
 "$DLEC_PYTHON" test/python/make_fixtures.py fixtures/generated
+# Everything the tests write to the temp folder (models, caches, DuckDB files) lives under one
+# folder per run, removed at the end whatever the outcome.
+DLEC_TEST_TMP="$(mktemp -d "${TMPDIR:-/tmp}/dlec-test.XXXXXX")"
+export TMPDIR="$DLEC_TEST_TMP"
+trap 'rm -rf "$DLEC_TEST_TMP"' EXIT
 if [ "$#" -gt 0 ]; then files=("$@"); else mapfile -t files < <(find test -name '*.test.ts' | sort); fi
-exec node --import tsx --test --test-reporter=spec --test-concurrency=1 "${files[@]}"
+node --import tsx --test --test-reporter=spec --test-concurrency=1 "${files[@]}"
