@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto'
 import {DataError, DlecError} from '../errors.js'
 import {openDecoder} from '../onnx/open-decoder.js'
+import type {WeightFormat} from '../onnx/weight-store.js'
 import {loadTokenizer} from '../tokenizer/load-tokenizer.js'
 import {openStore} from '../store/open-store.js'
 import {createRun, markRunComplete, markRunFailed} from '../store/runs.js'
@@ -38,6 +39,8 @@ export interface ProfileParams {
   /** Continue this failed / interrupted run instead of starting a new one. */
   resume?: string
   threads?: number
+  /** Weight format: fp32 (default), or int8 / int4 block-quantized projections (as `dlec eval --quant`). */
+  quant?: WeightFormat
   /** Stops between batches; the run is then marked failed (resumable). */
   signal?: AbortSignal
 }
@@ -73,6 +76,7 @@ export async function* profileModelIter(params: ProfileParams): AsyncGenerator<P
   const maxTokens = params.maxTokens ?? 256
   const batchSize = params.batchSize ?? 4
   const raw = params.raw ?? {kind: 'none'}
+  const quant = params.quant ?? 'fp32'
   const tokenizer = loadTokenizer(params.modelDir)
   const rows = params.texts.map((text) => tokenizer.encode(text).slice(0, maxTokens)).filter((ids) => ids.length >= 2)
   if (rows.length === 0) {
@@ -82,13 +86,13 @@ export async function* profileModelIter(params: ProfileParams): AsyncGenerator<P
   const db = await openStore({path: params.dbPath})
   let run: RunRecord | undefined
   try {
-    const decoder = await openDecoder({modelDir: params.modelDir, cacheDir: params.cacheDir, threads: params.threads})
+    const decoder = await openDecoder({modelDir: params.modelDir, cacheDir: params.cacheDir, threads: params.threads, quant})
     try {
       const layers = params.layers ?? Array.from({length: decoder.spec.numLayers}, (_, i) => i)
       const hidden = decoder.spec.hidden
       const neurons = new NeuronAccumulator(layers.length + 1, hidden)
       const resumed = params.resume !== undefined
-      run = resumed ? await prepareResume(db, String(params.resume), {dataHash, layers, neurons}) : undefined
+      run = resumed ? await prepareResume(db, String(params.resume), {dataHash, layers, neurons, quant}) : undefined
       run ??= await createRun(db, {
         name: params.name,
         model: params.modelDir,
@@ -98,7 +102,7 @@ export async function* profileModelIter(params: ProfileParams): AsyncGenerator<P
         dataSource: params.dataSource,
         dataHash,
         samples: rows.length,
-        options: {maxTokens, batchSize, raw: raw.kind === 'sample' ? `sample:${raw.k}` : raw.kind, positions: '>= 1', cosineGaps: MAX_BLOCK},
+        options: {maxTokens, batchSize, raw: raw.kind === 'sample' ? `sample:${raw.k}` : raw.kind, positions: '>= 1', cosineGaps: MAX_BLOCK, quant},
       })
       const {runId} = run
       yield {type: 'start', runId, name: run.name, samples: rows.length, done: run.nextSample, resumed}

@@ -9,13 +9,17 @@ import type {NeuronAccumulator, NeuronStatRow} from './neuron-accumulator.js'
  * layers, restores the neuron accumulators from the stored snapshot and drops any rows past the
  * stored resume point (there are none unless the file was edited: batches commit with it).
  */
-export async function prepareResume(db: Db, name: string, p: {dataHash: string; layers: number[]; neurons: NeuronAccumulator}): Promise<RunRecord> {
+export async function prepareResume(db: Db, name: string, p: {dataHash: string; layers: number[]; neurons: NeuronAccumulator; quant: string}): Promise<RunRecord> {
   const run = await findRun(db, name)
   if (run.status === 'complete') {
     throw new StoreError(`${db.path}: run "${run.name}" is already complete; nothing to resume`, 'DLEC_RUN_COMPLETE')
   }
   if (run.dataHash !== p.dataHash || JSON.stringify(run.layers) !== JSON.stringify(p.layers)) {
     throw new StoreError(`${db.path}: run "${run.name}" was profiled with other data or layers (${run.dataSource}); resume it with the same --data, --samples, --max-tokens and layers`, 'DLEC_RUN_MISMATCH')
+  }
+  const storedQuant = typeof run.options.quant === 'string' ? run.options.quant : 'fp32'
+  if (storedQuant !== p.quant) {
+    throw new StoreError(`${db.path}: run "${run.name}" was profiled with --quant ${storedQuant}; resume it with --quant ${storedQuant} (not ${p.quant})`, 'DLEC_RUN_MISMATCH')
   }
   const rows = await db.all('SELECT point, neuron, count, sum, sum_sq, sum_abs, max_abs FROM neuron_stats WHERE run_id = $1', [run.runId])
   p.neurons.load(rows as unknown as NeuronStatRow[])

@@ -67,11 +67,39 @@ describe('dlec profile / dlec score', () => {
   it('fails with one-line messages for bad input', async () => {
     await fails(['profile', STORIES, '--data', join(work, 'none.txt'), '--db', join(work, 'x.duckdb')], 10, /Error: .*none\.txt: cannot read the data file \(no such file\)/)
     await fails(['profile', STORIES, '--data', stories, '--raw', 'all', '--db', join(work, 'x.duckdb')], 2, /--raw all: expected none, first-token or sample:K/)
-    await fails(['profile', STORIES, '--data', stories, '--quant', '--db', join(work, 'x.duckdb')], 2, /--quant is not supported yet by profile/)
+    await fails(['profile', STORIES, '--data', stories, '--quant', 'int3', '--db', join(work, 'x.duckdb')], 2, /Expected --quant=int3 to be one of: fp32, int8, int4/)
     await fails(['score', '--db', join(work, 'none.duckdb')], 8, /none\.duckdb: no such database file/)
     await fails(['score', '--db', join(work, 'a.duckdb'), '--run', 'zzz'], 8, /no run "zzz" \(runs: calib\)/)
     await fails(['profile', STORIES, '--data', stories, '--db', join(work, 'a.duckdb'), '--resume', 'calib'], 8, /run "calib" is already complete; nothing to resume/)
     await fails(['score', '--db', join(work, 'a.duckdb'), '--format', 'parquet'], 2, /--format parquet needs --output FILE/)
+  })
+
+  it('--quant int8 profiles the quantized graph: per-layer cosines close to fp32 but not identical; --resume keeps the quant', async () => {
+    const db = join(work, 'q.duckdb')
+    const args = ['profile', STORIES, '--data', stories, '--db', db, '--max-tokens', '64', '--threads', '1']
+    for (const quant of ['fp32', 'int8']) {
+      const r = await dlec([...args, '--quant', quant, '--name', quant], {env})
+      assert.equal(r.code, 0, r.stderr)
+    }
+    const runs = await tableRows(db, `SELECT name, json_extract_string(options, '$.quant') AS quant FROM runs ORDER BY run_id`)
+    assert.deepEqual(runs, [{name: 'fp32', quant: 'fp32'}, {name: 'int8', quant: 'int8'}])
+    const rows = await tableRows(
+      db,
+      `SELECT layer, sum(a.cos_sum) / sum(a.tokens) AS fp32, sum(b.cos_sum) / sum(b.tokens) AS int8, max(abs(a.cos_sum - b.cos_sum)) AS diff
+       FROM layer_stats a JOIN layer_stats b USING (sample, layer) WHERE a.run_id = 1 AND b.run_id = 2 GROUP BY layer ORDER BY layer`,
+    )
+    assert.equal(rows.length, 5)
+    for (const row of rows) {
+      assert.ok(Math.abs(Number(row.fp32) - Number(row.int8)) < 0.02, `layer ${String(row.layer)}: mean cos fp32 ${String(row.fp32)} vs int8 ${String(row.int8)}`)
+    }
+    assert.ok(rows.some((row) => Number(row.diff) > 0), 'int8 really ran quantized (not bit-identical to fp32)')
+    const store = await openStore({path: db})
+    try {
+      await store.run(`UPDATE runs SET status = 'failed' WHERE name = 'int8'`)
+    } finally {
+      store.close()
+    }
+    await fails([...args, '--resume', 'int8'], 8, /run "int8" was profiled with --quant int8; resume it with --quant int8 \(not fp32\)/)
   })
 
   it('SIGINT leaves the run marked failed; --resume finishes it with the same statistics as an uninterrupted run', async () => {

@@ -5,7 +5,7 @@ import {DlecCommand} from '../../cli/base-command.js'
 import {cacheDirFlag, cacheDirOf} from '../../cli/flags.js'
 import {loadTexts} from '../../data/load-texts.js'
 import {TEXT_FORMATS} from '../../data/text-format.js'
-import {ModelError, UsageError} from '../../errors.js'
+import {ModelError} from '../../errors.js'
 import {profileModelIter, type ProfileResult} from '../../profile/profile-model.js'
 import {parseRawMode} from '../../profile/raw-positions.js'
 
@@ -20,6 +20,7 @@ export default class Profile extends DlecCommand {
     '<%= config.bin %> <%= command.id %> ./my-model --data train.parquet --text-field text --samples 128 --max-tokens 512 --raw sample:8 --name calib',
     '<%= config.bin %> <%= command.id %> ./my-model --data chats.jsonl --format sharegpt --raw first-token',
     '<%= config.bin %> <%= command.id %> ./my-model --data train.parquet --resume calib',
+    '<%= config.bin %> <%= command.id %> ./my-model --data train.parquet --quant int8 --name calib-int8',
   ]
   static override flags = {
     'batch-size': Flags.integer({description: 'Samples per forward pass.', default: 4, min: 1}),
@@ -29,7 +30,7 @@ export default class Profile extends DlecCommand {
     format: Flags.option({description: 'Data format.', options: TEXT_FORMATS, default: 'auto'})(),
     'max-tokens': Flags.integer({description: 'Tokens per sample (longer samples are truncated).', default: 256, min: 2}),
     name: Flags.string({description: 'Name of the new run [default: run-<id>].', exclusive: ['resume']}),
-    quant: Flags.boolean({description: 'Profile a quantized (int8/int4) graph: not supported yet, profiles run in fp32.'}),
+    quant: Flags.option({description: 'Weight format: fp32, or int8 / int4 block-quantized projections (MatMulNBits), built once into the cache; --resume needs the same.', options: ['fp32', 'int8', 'int4'] as const, default: 'fp32'})(),
     raw: Flags.string({description: 'Raw activations to keep: none, first-token (the original DLEC) or sample:K (K positions >= 1 per sample).', default: 'none'}),
     resume: Flags.string({description: 'Continue this failed or interrupted run (same data and options).'}),
     samples: Flags.integer({description: 'Use at most this many samples.', min: 1}),
@@ -40,9 +41,6 @@ export default class Profile extends DlecCommand {
 
   async run(): Promise<ProfileResult> {
     const {args, flags} = await this.parse(Profile)
-    if (flags.quant) {
-      throw new UsageError('--quant is not supported yet by profile (profiles run the fp32 graph); leave it out')
-    }
     const raw = parseRawMode(flags.raw)
     const cacheDir = cacheDirOf(flags['cache-dir'])
     if (!existsSync(args.model) || !statSync(args.model).isDirectory()) {
@@ -68,6 +66,7 @@ export default class Profile extends DlecCommand {
         name: flags.name,
         resume: flags.resume,
         threads: flags.threads,
+        quant: flags.quant,
         signal: controller.signal,
       })
       let next = await it.next()
