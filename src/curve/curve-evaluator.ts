@@ -15,7 +15,11 @@ import type {Measurement} from './expansion-search.js'
  * a cached sequence starts from that sequence's h_p and runs only its remaining layers; with prefix
  * caching off, every candidate starts from the token ids (the naive baseline). `remember()` caches
  * the states of an expansion a search keeps, so its extensions start late too. Memory of the cache:
- * (N+1) · tokens · hidden · 4 bytes for the original, the same per remembered expansion.
+ * (N+1) · tokens · hidden · 4 bytes for the original, the same per remembered expansion, held to
+ * `cacheBytes` (h_0 and the reference logits are always kept besides): least recently used
+ * expansions go first; when even the original's states do not fit, only its first states that fit
+ * are kept. A candidate then starts from the nearest earlier cached state: the same numbers, more
+ * layer runs.
  */
 export interface CurveEvaluator {
   readonly numLayers: number
@@ -31,8 +35,10 @@ export interface CurveEvaluator {
   readonly blockInfluence: number[]
 }
 
-/** Expansions remembered besides the original (oldest dropped first). */
+/** Expansions remembered besides the original (least recently used dropped first). */
 const MAX_REMEMBERED = 16
+/** Default byte budget of the cached hidden states. */
+export const DEFAULT_CACHE_BYTES = 2 * 1024 ** 3
 
 interface Batch {
   rows: number[][]
@@ -44,13 +50,16 @@ interface Batch {
 
 interface CachedSequence {
   layers: number[]
-  /** Per batch, h_0 … h_len of this sequence. */
+  /** Per batch, h_0 … h_k of this sequence (k ≤ its length: the states beyond did not fit the budget). */
   states: Float32Array[][]
+  /** When a lookup last chose it (least recently used remembered expansions are dropped first). */
+  used: number
 }
 
-export async function createCurveEvaluator(params: {decoder: Decoder; batches: number[][][]; prefixCache?: boolean}): Promise<CurveEvaluator> {
+export async function createCurveEvaluator(params: {decoder: Decoder; batches: number[][][]; prefixCache?: boolean; cacheBytes?: number}): Promise<CurveEvaluator> {
   const {decoder} = params
   const prefixCache = params.prefixCache !== false
+  const budget = params.cacheBytes ?? DEFAULT_CACHE_BYTES
   const {numLayers, hidden, vocab} = decoder.spec
   const original = Array.from({length: numLayers}, (_, i) => i)
   let layersRun = 0
@@ -74,30 +83,61 @@ export async function createCurveEvaluator(params: {decoder: Decoder; batches: n
   const cosSum = new Array<number>(numLayers).fill(0)
   const cosCount = new Array<number>(numLayers).fill(0)
   let base = emptyTotals()
+  const embedded = []
   for (const rows of params.batches) {
     const e = await embed(rows)
-    const b = {rows, lengths: e.lengths, seqLen: e.seqLen}
-    const states = [e.h]
+    embedded.push({rows, lengths: e.lengths, seqLen: e.seqLen, h0: e.h})
+  }
+  // bytes of one hidden state of every batch: the original keeps h_1 … h_keep within the budget
+  const pointBytes = embedded.reduce((s, e) => s + e.h0.byteLength, 0)
+  const keep = prefixCache ? Math.min(numLayers, Math.floor(budget / Math.max(1, pointBytes))) : 0
+  for (const e of embedded) {
+    const b = {rows: e.rows, lengths: e.lengths, seqLen: e.seqLen}
+    const states = [e.h0]
+    let h = e.h0
     for (const l of original) {
-      const next = await layer(b, l, states[l] as Float32Array)
-      accumulateCosine(states[l] as Float32Array, next, b, hidden, l, cosSum, cosCount)
-      states.push(next)
+      const next = await layer(b, l, h)
+      accumulateCosine(h, next, b, hidden, l, cosSum, cosCount)
+      h = next
+      if (l < keep) {
+        states.push(next)
+      }
     }
-    const reference = await head(b, states[numLayers] as Float32Array)
-    batches.push({...b, h0: e.h, reference})
+    const reference = await head(b, h)
+    batches.push({...b, h0: e.h0, reference})
     origStates.push(prefixCache ? states : [])
-    const own = nllTotals(reference, rows, b.seqLen, vocab)
+    const own = nllTotals(reference, e.rows, b.seqLen, vocab)
     base = addTotals(base, {...own, referenceNll: own.nll, kl: 0, agree: own.tokens})
   }
-  const cache: CachedSequence[] = prefixCache ? [{layers: original, states: origStates}] : []
+  let clock = 0
+  const cache: CachedSequence[] = prefixCache ? [{layers: original, states: origStates, used: 0}] : []
+  const h0s = new Set<Float32Array>(batches.map((b) => b.h0))
+  /** Bytes the cache holds (states shared by several sequences counted once, h_0 not counted). */
+  const cachedBytes = (): number => {
+    const seen = new Set<Float32Array>(h0s)
+    let bytes = 0
+    for (const entry of cache) {
+      for (const h of entry.states.flat()) {
+        if (!seen.has(h)) {
+          seen.add(h)
+          bytes += h.byteLength
+        }
+      }
+    }
+    return bytes
+  }
 
+  /** The cached sequence with the latest usable state for `layers`, and that state's index. */
   const longestPrefix = (layers: readonly number[]): {entry?: CachedSequence; p: number} => {
     let best: {entry?: CachedSequence; p: number} = {p: 0}
     for (const entry of cache) {
-      const p = commonPrefixLength(entry.layers, layers)
+      const p = Math.min(commonPrefixLength(entry.layers, layers), (entry.states[0]?.length ?? 1) - 1)
       if (p > best.p) {
         best = {entry, p}
       }
+    }
+    if (best.entry) {
+      best.entry.used = ++clock
     }
     return best
   }
@@ -139,9 +179,20 @@ export async function createCurveEvaluator(params: {decoder: Decoder; batches: n
         return
       }
       const {states} = await runSequence(layers, true)
-      cache.push({layers: [...layers], states})
-      if (cache.length > MAX_REMEMBERED + 1) {
-        cache.splice(1, 1)
+      const entry = {layers: [...layers], states, used: ++clock}
+      cache.push(entry)
+      const lru = (): number => cache.reduce((at, c, i) => (i > 0 && c !== entry && (at === 0 || c.used < (cache[at] as CachedSequence).used) ? i : at), 0)
+      while (cache.length > 2 && (cache.length > MAX_REMEMBERED + 1 || cachedBytes() > budget)) {
+        cache.splice(lru(), 1)
+      }
+      // even alone with the original it does not fit: keep only its first states that do
+      while ((entry.states[0]?.length ?? 0) > 1 && cachedBytes() > budget) {
+        for (const s of entry.states) {
+          s.pop()
+        }
+      }
+      if ((entry.states[0]?.length ?? 0) <= 1) {
+        cache.splice(cache.indexOf(entry), 1)
       }
     },
   }

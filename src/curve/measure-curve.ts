@@ -27,6 +27,8 @@ export interface MeasureCurveParams extends Omit<ExpansionCurveParams, 'evaluato
   threads?: number
   /** Start each candidate from the cached hidden state before its first new layer (default true). */
   prefixCache?: boolean
+  /** Byte budget of the cached hidden states (default 2 GiB): less memory, more layer runs, the same numbers. */
+  cacheBytes?: number
 }
 
 export interface MeasuredCurve extends CurveReport {
@@ -58,7 +60,7 @@ export async function* measureCurveIter(params: MeasureCurveParams): AsyncGenera
     for (let at = 0; at < windows.rows.length; at += batchSize) {
       batches.push(windows.rows.slice(at, at + batchSize))
     }
-    const evaluator = await createCurveEvaluator({decoder, batches, prefixCache: params.prefixCache})
+    const evaluator = await createCurveEvaluator({decoder, batches, prefixCache: params.prefixCache, cacheBytes: params.cacheBytes})
     const report = yield* expansionCurveIter({...params, evaluator, breakdown})
     return {
       ...report,

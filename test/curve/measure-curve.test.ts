@@ -59,4 +59,21 @@ describe('the measured curve on stories260K', () => {
     }
     assert.ok(cached.layersRun < 0.75 * naive.layersRun, `${cached.layersRun} vs ${naive.layersRun}`)
   })
+
+  it('a byte budget on the prefix cache changes only the work: the same curve, more layer runs', async () => {
+    const common = {modelDir: STORIES, cacheDir: CACHE, texts: TEXTS, strategies: ['greedy' as const, 'curve' as const], maxAdd: 3, candidates: 'all' as const, blockSizes: [1, 2], beamWidth: 2}
+    const unlimited = await measureCurve({...common, cacheBytes: Number.POSITIVE_INFINITY})
+    const strip = (c: typeof unlimited): unknown => ({
+      evaluations: c.evaluations.map((e) => ({layers: e.layers, ...e.measurement})),
+      points: c.points.map((p) => ({layers: p.layers, kl: p.kl, loss: p.loss, top1: p.top1})),
+    })
+    // 0: only h_0 kept; 300 kB: the original's first states only; 1 MB: the original, remembered expansions evicted
+    let previous = unlimited.layersRun
+    for (const cacheBytes of [1_000_000, 300_000, 0]) {
+      const limited = await measureCurve({...common, cacheBytes})
+      assert.deepEqual(strip(limited), strip(unlimited), `cacheBytes ${cacheBytes}: the same measurements`)
+      assert.ok(limited.layersRun > previous, `cacheBytes ${cacheBytes}: ${limited.layersRun} layer runs, more than ${previous}`)
+      previous = limited.layersRun
+    }
+  })
 })
