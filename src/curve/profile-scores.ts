@@ -9,6 +9,8 @@ import {scoreRun} from '../scoring/score-run.js'
  */
 export interface ProfileScores {
   run: string
+  /** The run's id (stored as evals.run_id with what the scores produced). */
+  runId: number
   model: string
   blockInfluence?: number[]
   dlecFlagged?: number[]
@@ -39,6 +41,7 @@ export async function profileScores(params: {dbPath: string; run?: string; numLa
   const complete = bi.every((v) => v !== undefined && Number.isFinite(v))
   return {
     run: report.run.name,
+    runId: report.run.runId,
     model: report.run.model,
     blockInfluence: complete ? (bi as number[]) : undefined,
     dlecFlagged: report.dlecOriginal?.beneficial,

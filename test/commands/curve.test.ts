@@ -80,6 +80,17 @@ describe('dlec curve', () => {
     const r = await dlec(['curve', STORIES, '--data', DATA, '--max-add', '2', '--strategy', 'dlec-original,curve', '--db', db], {env: ENV})
     assert.equal(r.code, 0, r.stderr)
     assert.match(r.stdout, /scores from profile run run-1 \(Block Influence\) \(original DLEC rule\)/)
+    const runIds = await (async () => {
+      const store = await openStore({path: db, readOnly: true})
+      try {
+        return await store.all('SELECT run_id, count(*) AS n FROM evals GROUP BY run_id')
+      } finally {
+        store.close()
+      }
+    })()
+    assert.equal(runIds.length, 1, `evals rows all carry the profile run's id: ${JSON.stringify(runIds, (_, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))}`)
+    assert.equal(Number(runIds[0]?.run_id), 1)
+    assert.ok(Number(runIds[0]?.n) > 0)
     const json = await dlec(['curve', STORIES, '--data', DATA, '--max-add', '2', '--strategy', 'dlec-original,curve', '--db', db, '--json'], {env: ENV})
     const points = (JSON.parse(json.stdout) as {points: (Point & {duplications: {start: number}[]})[]}).points
     const expected = dlecOriginalPlacement({flaggedLabels: scores.dlecOriginal.beneficial, numLayers: 5, k: 2}).map((d) => d.start)

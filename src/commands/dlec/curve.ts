@@ -99,7 +99,7 @@ ${Object.entries(STRATEGIES)
       process.stderr.write('\r\u001B[K')
     }
     const report = next.value
-    const stored = await recordCurve({dbPath: flags.db, model: args.model, data: dataHash(texts), report})
+    const stored = await recordCurve({dbPath: flags.db, model: args.model, data: dataHash(texts), runId: scores?.runId, report})
     if (flags.plot !== undefined) {
       await writeChart({layout: curveChart(report), path: flags.plot})
     }
