@@ -18,7 +18,8 @@ export interface ComparisonTotals extends LogitTotals {
   referenceNll: number
 }
 
-function logSoftmax(logits: Float32Array, at: number, vocab: number, out: Float64Array): void {
+/** log(sum(exp(logits[at .. at + vocab)))), computed stably. */
+export function logSumExp(logits: Float32Array, at: number, vocab: number): number {
   let max = Number.NEGATIVE_INFINITY
   for (let v = 0; v < vocab; v++) {
     max = Math.max(max, logits[at + v] as number)
@@ -27,7 +28,11 @@ function logSoftmax(logits: Float32Array, at: number, vocab: number, out: Float6
   for (let v = 0; v < vocab; v++) {
     sum += Math.exp((logits[at + v] as number) - max)
   }
-  const lse = max + Math.log(sum)
+  return max + Math.log(sum)
+}
+
+function logSoftmax(logits: Float32Array, at: number, vocab: number, out: Float64Array): void {
+  const lse = logSumExp(logits, at, vocab)
   for (let v = 0; v < vocab; v++) {
     out[v] = (logits[at + v] as number) - lse
   }

@@ -3,6 +3,7 @@ import {DataError} from '../errors.js'
 import type {Decoder} from '../onnx/open-decoder.js'
 import type {BranchScale} from '../onnx/decoder-graph.js'
 import type {TextTokenizer} from '../tokenizer/load-tokenizer.js'
+import {logSumExp} from './logit-stats.js'
 
 /** A multiple-choice item: the answer is an index into `choices`. */
 export interface ProbeItem {
@@ -93,15 +94,7 @@ export async function probeAccuracy(params: {
       let ll = 0
       for (let t = row.from; t < row.ids.length; t++) {
         const base = (b * r.seqLen + t - 1) * V
-        let max = Number.NEGATIVE_INFINITY
-        for (let v = 0; v < V; v++) {
-          max = Math.max(max, logits[base + v] as number)
-        }
-        let sum = 0
-        for (let v = 0; v < V; v++) {
-          sum += Math.exp((logits[base + v] as number) - max)
-        }
-        ll += (logits[base + (row.ids[t] as number)] as number) - max - Math.log(sum)
+        ll += (logits[base + (row.ids[t] as number)] as number) - logSumExp(logits, base, V)
       }
       scores.push(ll)
     })

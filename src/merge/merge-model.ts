@@ -76,17 +76,7 @@ export async function* mergeModel(params: {
   if (mergekit !== undefined && !params.dryRun) {
     const reason = engine === 'auto' ? `auto: mergekit-yaml found at ${mergekit}` : 'requested'
     const run = runMergekit({mergekit, config: params.config, out: params.out, outShardSize: params.outShardSize, force: params.force, signal: params.signal})
-    let files: string[] = []
-    for (;;) {
-      const next = await run.next()
-      if (next.done) {
-        break
-      }
-      if (next.value.type === 'done') {
-        files = next.value.files
-      }
-      yield next.value
-    }
+    const files = yield* forwardEvents(run)
     const written = await ShardedTensorIndex.open(params.out)
     const bytes = written.names().reduce((sum, name) => sum + written.info(name).byteLength, 0)
     const tensors = written.names().length
@@ -111,19 +101,21 @@ export async function* mergeModel(params: {
       return report({engine: 'native', engineReason: reason, tensors: plan.ops.length, bytes: plan.totalBytes, plan: rows, files: [...plan.shardFiles, ...prep.files.map((f) => f.name)]})
     }
     const run = executeMerge({plan, sources: prep.sources, out: params.out, files: prep.files, force: params.force, signal: params.signal})
-    let files: string[] = []
-    for (;;) {
-      const next = await run.next()
-      if (next.done) {
-        break
-      }
-      if (next.value.type === 'done') {
-        files = next.value.files
-      }
-      yield next.value
-    }
+    const files = yield* forwardEvents(run)
     return report({engine: 'native', engineReason: reason, tensors: plan.ops.length, bytes: plan.totalBytes, files})
   } finally {
     await prep.close()
   }
+}
+
+/** Re-yields an engine's events and returns the files its `done` event lists. */
+async function* forwardEvents(run: AsyncGenerator<MergeEvent, unknown>): AsyncGenerator<MergeEvent, string[]> {
+  let files: string[] = []
+  for await (const event of run) {
+    if (event.type === 'done') {
+      files = event.files
+    }
+    yield event
+  }
+  return files
 }
