@@ -100,9 +100,22 @@ describe('dlec curve', () => {
     assert.deepEqual(points.find((q) => q.strategy === 'curve' && q.added === 2)?.duplications.map((d) => d.start), curve2)
   })
 
+  it('--cache-memory 0 gives the same curve with more layer runs', async () => {
+    const run = async (extra: string[]): Promise<{points: Point[]; layersRun: number}> => {
+      const r = await dlec(['curve', STORIES, '--data', DATA, '--max-add', '2', '--strategy', 'greedy', '--db', join(TMP, 'mem.duckdb'), '--json', ...extra], {env: ENV})
+      assert.equal(r.code, 0, r.stderr)
+      return JSON.parse(r.stdout) as {points: Point[]; layersRun: number}
+    }
+    const full = await run([])
+    const none = await run(['--cache-memory', '0'])
+    assert.deepEqual(none.points, full.points)
+    assert.ok(none.layersRun > full.layersRun, `${none.layersRun} vs ${full.layersRun} layer runs`)
+  })
+
   it('bad flags fail with one line and the usage exit code', async () => {
     for (const [args, re] of [
       [['--strategy', 'nope'], /unknown strategy "nope"/],
+      [['--cache-memory', 'lots'], /--cache-memory lots: expected bytes with an optional K, M, G or T suffix/],
       [['--candidates', '3-9'], /layers 0\.\.4/],
       [['--block-sizes', '1,x'], /--block-sizes "1,x"/],
       [['--strategy', 'dlec-original'], /dlec-original needs the layers the original DLEC rule flags/],

@@ -13,6 +13,7 @@ import {readEvalTexts} from '../../eval/read-eval-texts.js'
 import {loadModelConfig} from '../../model/load-model-config.js'
 import {numLayersOf, resolveArchitecture} from '../../architectures/registry.js'
 import {parseStrategies, STRATEGIES} from '../../scoring/strategies.js'
+import {parseCacheMemory} from '../../curve/parse-cache-memory.js'
 
 async function modelDepth(dir: string): Promise<number> {
   const config = await loadModelConfig(dir)
@@ -38,6 +39,7 @@ ${Object.entries(STRATEGIES)
     beam: Flags.integer({description: 'Beam width of the beam strategy.', default: 4, min: 1}),
     'block-sizes': Flags.string({description: 'Sizes of the contiguous blocks [i, j) greedy and beam may duplicate, e.g. 1,2,4.', default: '1'}),
     'cache-dir': cacheDirFlag,
+    'cache-memory': Flags.string({description: 'Memory for the cached hidden states that let candidates skip their shared prefix (bytes, K / M / G / T suffix): less means more recomputed layers, the same numbers.', default: '2G'}),
     candidates: Flags.string({description: 'Layers the searches and curve may duplicate: middle (skip the first 15% and last 20%), all, or i-j (inclusive).', default: 'middle'}),
     data: Flags.file({description: 'Held-out evaluation text: plain text (paragraphs), JSONL, Parquet or ShareGPT (see --text-field).', required: true}),
     db: Flags.string({description: 'DuckDB store: every measured candidate and curve point goes to its evals table; a profile run there supplies the scores.', default: 'dlec.duckdb'}),
@@ -85,6 +87,7 @@ ${Object.entries(STRATEGIES)
       windowSize: flags.window,
       threads: flags.threads,
       prefixCache: !flags['no-prefix-cache'],
+      cacheBytes: parseCacheMemory(flags['cache-memory']),
     })
     const live = !this.jsonEnabled() && process.stderr.isTTY
     let next = await it.next()

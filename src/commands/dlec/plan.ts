@@ -9,6 +9,7 @@ import {formatDuplications, formatLayerSequence} from '../../scoring/layer-plan.
 import {STRATEGIES, parseStrategies} from '../../scoring/strategies.js'
 import {fmt} from '../../scoring/target-size.js'
 import {UsageError} from '../../errors.js'
+import {parseCacheMemory} from '../../curve/parse-cache-memory.js'
 
 export default class Plan extends DlecCommand {
   static override args = {
@@ -31,6 +32,7 @@ ${Object.entries(STRATEGIES)
     beam: Flags.integer({description: 'Beam width of the beam strategy.', default: 4, min: 1}),
     'block-sizes': Flags.string({description: 'Sizes of the contiguous blocks greedy and beam may duplicate, e.g. 1,2,4.', default: '1'}),
     'cache-dir': cacheDirFlag,
+    'cache-memory': Flags.string({description: 'Memory for the cached hidden states that let candidates skip their shared prefix (bytes, K / M / G / T suffix): less means more recomputed layers, the same numbers.', default: '2G'}),
     candidates: Flags.string({description: 'Layers that may be duplicated: middle, all, or i-j (inclusive).', default: 'middle'}),
     data: Flags.file({description: 'Held-out evaluation text (plain text, JSONL, Parquet, ShareGPT); required except for --strategy identity and --from-db.'}),
     db: Flags.string({description: 'DuckDB store: the plan is recorded in its evals table; --from-db reads curve points from it.', default: 'dlec.duckdb'}),
@@ -76,6 +78,7 @@ ${Object.entries(STRATEGIES)
       batchSize: flags['batch-size'],
       windowSize: flags.window,
       threads: flags.threads,
+      cacheBytes: parseCacheMemory(flags['cache-memory']),
     })
     let next = await it.next()
     while (next.done !== true) {
