@@ -62,13 +62,17 @@ for (const n of layerCounts) {
   }
   const yaml = join(base, `merge-${n}.yml`)
   writeFileSync(yaml, `slices:\n- sources:\n  - model: ${dir}\n    layer_range: [0, ${n}]\n- sources:\n  - model: ${dir}\n    layer_range: [${n / 2}, ${n}]\nmerge_method: passthrough\ndtype: bfloat16\n`)
-  const outs = {cp: join(base, 'out-cp'), native: join(base, 'out-native'), mergekit: join(base, 'out-mergekit')}
+  const outs = {cp: join(base, 'out-cp'), dd: join(base, 'out-dd'), native: join(base, 'out-native'), mergekit: join(base, 'out-mergekit')}
   for (const o of Object.values(outs)) {
     rmSync(o, {recursive: true, force: true})
   }
   execFileSync('sync')
   const cp = timedStderr(['cp', '-r', dir, outs.cp])
   rmSync(outs.cp, {recursive: true, force: true})
+  // cp moves the bytes inside the kernel (copy_file_range); dd with 16 MB blocks moves them through a
+  // user-space buffer, read then write, as any program without a ranged in-kernel copy (Node) must.
+  const dd = timedStderr(['sh', '-c', `mkdir -p "$2" && for f in "$1"/*.safetensors; do dd if="$f" of="$2/$(basename "$f")" bs=16M status=none; done`, 'dd', dir, outs.dd])
+  rmSync(outs.dd, {recursive: true, force: true})
   const native = timedStderr([process.execPath, join(ROOT, 'bin/run.js'), 'merge', yaml, outs.native, '--engine', 'native', '--json'])
   const outBytes = Number(execFileSync('du', ['-sb', outs.native], {encoding: 'utf8'}).split('\t')[0])
   rmSync(outs.native, {recursive: true, force: true})
@@ -81,6 +85,7 @@ for (const n of layerCounts) {
     sourceGB: sourceBytes / 1e9,
     outputGB: outBytes / 1e9,
     cp: {...cp, MBps: mbps(sourceBytes, cp)},
+    dd: {...dd, MBps: mbps(sourceBytes, dd)},
     native: {...native, MBps: mbps(outBytes, native)},
     ...(mergekit ? {mergekit: {...mergekit, MBps: mbps(outBytes, mergekit)}} : {}),
   })
@@ -89,12 +94,12 @@ const machine = {cpus: cpus().length, cpu: cpus()[0]?.model, memGB: totalmem() /
 writeFileSync(join(ROOT, 'bench/merge/results.json'), `${JSON.stringify({machine, rows}, null, 2)}\n`)
 const f = (x: number, d = 1): string => x.toFixed(d)
 console.log(`Machine: ${machine.cpus} cores (${machine.cpu}), ${f(machine.memGB)} GiB RAM, Node ${machine.node}`)
-console.log('| source | output | cp (source) | native | mergekit-yaml | native peak RSS | mergekit peak RSS |')
-console.log('|---|---|---|---|---|---|---|')
-for (const r of rows as {layers: number; outLayers: number; sourceGB: number; outputGB: number; cp: Measure & {MBps: number}; native: Measure & {MBps: number}; mergekit?: Measure & {MBps: number}}[]) {
+console.log('| source | output | cp (source) | dd bs=16M (source) | native | mergekit-yaml | native peak RSS | mergekit peak RSS |')
+console.log('|---|---|---|---|---|---|---|---|')
+for (const r of rows as {layers: number; outLayers: number; sourceGB: number; outputGB: number; cp: Measure & {MBps: number}; dd: Measure & {MBps: number}; native: Measure & {MBps: number}; mergekit?: Measure & {MBps: number}}[]) {
   const mk = r.mergekit ? `${f(r.mergekit.seconds)} s (${f(r.mergekit.MBps, 0)} MB/s)` : 'skipped'
   const mkRss = r.mergekit ? `${f(r.mergekit.maxRssMB, 0)} MB` : '-'
   console.log(
-    `| ${r.layers} layers, ${f(r.sourceGB, 2)} GB | ${r.outLayers} layers, ${f(r.outputGB, 2)} GB | ${f(r.cp.seconds)} s (${f(r.cp.MBps, 0)} MB/s) | ${f(r.native.seconds)} s (${f(r.native.MBps, 0)} MB/s) | ${mk} | ${f(r.native.maxRssMB, 0)} MB | ${mkRss} |`,
+    `| ${r.layers} layers, ${f(r.sourceGB, 2)} GB | ${r.outLayers} layers, ${f(r.outputGB, 2)} GB | ${f(r.cp.seconds)} s (${f(r.cp.MBps, 0)} MB/s) | ${f(r.dd.seconds)} s (${f(r.dd.MBps, 0)} MB/s) | ${f(r.native.seconds)} s (${f(r.native.MBps, 0)} MB/s) | ${mk} | ${f(r.native.maxRssMB, 0)} MB | ${mkRss} |`,
   )
 }

@@ -107,13 +107,19 @@ export class ShardedTensorIndex {
     return this.readRange(name, 0, info.byteLength)
   }
 
-  /** `length` bytes of the tensor's data starting `start` bytes into it. */
-  async readRange(name: string, start: number, length: number): Promise<Uint8Array> {
+  /**
+   * `length` bytes of the tensor's data starting `start` bytes into it: a new array, or the first
+   * `length` bytes of `into` (a reused buffer: no allocation and no zero-filling per read).
+   */
+  async readRange(name: string, start: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     const info = this.info(name)
     if (start < 0 || length < 0 || start + length > info.byteLength) {
       throw new RangeError(`range ${start}+${length} outside tensor ${name} (${info.byteLength} bytes)`)
     }
-    const out = new Uint8Array(length)
+    if (into !== undefined && into.byteLength < length) {
+      throw new RangeError(`buffer of ${into.byteLength} bytes too small for ${length} bytes of tensor ${name}`)
+    }
+    const out = into === undefined ? new Uint8Array(length) : into.subarray(0, length)
     const handle = await this.handle(info.file)
     let done = 0
     while (done < length) {
