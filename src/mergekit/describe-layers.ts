@@ -1,6 +1,7 @@
 import {substituteTemplate} from '../architectures/template.js'
 import {checkLayerRanges} from './check-layer-ranges.js'
-import {inspectModel, numel, type ModelInspection} from './inspect-model.js'
+import {inspectModel, type ModelInspection} from './inspect-model.js'
+import {baseParameterCount, parameterBreakdown, sequenceParameterCount} from '../scoring/parameter-count.js'
 import {layerMap, slicesOf, type LayerMapEntry} from './layer-map.js'
 import type {MergeConfig, ParameterMap, ParameterSetting} from './merge-config.js'
 import {readMergeConfig} from './read-merge-config.js'
@@ -73,35 +74,22 @@ export async function describeLayers(params: {file: string; modelDir?: string}):
   }
 }
 
-/** `keepsDepth`: a `models` merge (no slices) merges layer k of every model into output layer k. */
+/**
+ * `keepsDepth`: a `models` merge (no slices) merges layer k of every model into output layer k.
+ * Parameters are counted as transformers' `num_parameters()` does (a tied LM head once), the same
+ * count `dlec plan` and `dlec curve` report.
+ */
 function summarize(model: ModelInspection, map: LayerMapEntry[], keepsDepth: boolean): ModelSummary {
-  const size = (stored: string | undefined): number => {
-    const shape = stored === undefined ? undefined : model.shapes.get(stored)
-    return shape ? numel(shape.shape) : 0
-  }
-  let outer = 0
-  const perLayer = new Map<number, number>()
-  for (const t of model.match.tensors) {
-    if (t.section === 'layer' && t.layer !== undefined) {
-      perLayer.set(t.layer, (perLayer.get(t.layer) ?? 0) + size(t.stored))
-    } else {
-      outer += size(t.stored)
-    }
-  }
-  let paramsBefore = 0
-  for (const s of model.shapes.values()) {
-    paramsBefore += numel(s.shape)
-  }
+  const breakdown = parameterBreakdown({arch: model.arch, config: model.config, shapes: model.shapes, source: model.dir})
   const sources = keepsDepth ? Array.from({length: model.numLayers}, (_, k) => k) : map.map((e) => e.source)
-  const paramsAfter = outer + sources.reduce((sum, l) => sum + (perLayer.get(l) ?? 0), 0)
   return {
     dir: model.dir,
     architecture: model.arch.name,
     numLayersKey: model.arch.numLayersKey,
     depthBefore: model.numLayers,
     depthAfter: sources.length,
-    paramsBefore,
-    paramsAfter,
+    paramsBefore: baseParameterCount(breakdown),
+    paramsAfter: sequenceParameterCount(breakdown, sources),
   }
 }
 

@@ -61,8 +61,8 @@ describe('dlec config validate / layers (standalone bin)', () => {
     // One stories260K layer: 2 norms, q/o 64x64, k/v 32x64 (GQA), gate/up/down 172x64.
     const layerParams = 64 * 2 + 64 * 64 * 2 + 64 * 32 * 2 + 172 * 64 * 3
     assert.deepEqual(r.model && [r.model.depthBefore, r.model.depthAfter, r.model.architecture], [5, 7, 'llama'])
-    // README: 260,032 parameters with tied embeddings; the file also stores lm_head (512 x 64).
-    assert.equal(r.model?.paramsBefore, 260_032 + 512 * 64)
+    // README: 260,032 parameters with tied embeddings (the file also stores lm_head, 512 x 64: counted once, as transformers does).
+    assert.equal(r.model?.paramsBefore, 260_032)
     assert.equal((r.model?.paramsAfter ?? 0) - (r.model?.paramsBefore ?? 0), 2 * layerParams)
     assert.equal(r.layers[5]?.parameters.scale, 'self_attn.o_proj.weight=0')
     const text = await dlec(['config', 'layers', plan, '--model', STORIES])
