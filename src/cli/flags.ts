@@ -6,6 +6,12 @@ import {dlecCacheDirFromEnv, modelLookupFromEnv} from './hub-env.js'
 
 /** Flag factories and flag-to-value helpers shared by the commands (the only place they read the environment). */
 
+/** Memory budget of the expansion curve's cached hidden states (curve, plan, expand). */
+export const cacheMemoryFlag = Flags.string({
+  description: 'Memory for the cached hidden states that let candidates skip their shared prefix (bytes, K / M / G / T suffix): less means more recomputed layers, the same numbers.',
+  default: '2G',
+})
+
 export const cacheDirFlag = Flags.directory({description: 'Cache for converted weights and graphs [default: $DLEC_CACHE_DIR or ~/.cache/dlec].'})
 
 /** --cache-dir, else $DLEC_CACHE_DIR, else the XDG cache. */

@@ -4,6 +4,8 @@ import {mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:f
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
+import {listEvals} from '../../src/store/evals.js'
+import {openStore} from '../../src/store/open-store.js'
 import {ROOT, STORIES, dlec, python} from '../helpers/cli.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'dlec-cmd-expand-'))
@@ -11,7 +13,7 @@ after(() => rmSync(tmp, {recursive: true, force: true}))
 const DATA = join(ROOT, 'fixtures', 'calibration', 'stories.txt')
 
 interface Report {
-  plan: {layers: number[]; loss: number; paramsAfter: number; target: {addLayers: number}}
+  plan: {layers: number[]; loss: number; kl: number; paramsAfter: number; target: {addLayers: number}}
   merge: {engine: string; layers: number; out: string}
   check: {loss: number; planLossError: number; tokens: number}
 }
@@ -19,7 +21,8 @@ interface Report {
 describe('dlec expand', () => {
   it('plans, merges and checks stories260K: the merged folder is the planned layer sequence and has the planned loss', async () => {
     const out = join(tmp, 'stories-7L')
-    const r = await dlec(['expand', STORIES, '--add-layers', '2', '--data', DATA, '--max-tokens', '600', '--engine', 'native', '--out', out, '--json'])
+    const dbPath = join(tmp, 'expand.duckdb')
+    const r = await dlec(['expand', STORIES, '--add-layers', '2', '--data', DATA, '--max-tokens', '600', '--engine', 'native', '--out', out, '--db', dbPath, '--json'])
     assert.equal(r.code, 0, r.stderr)
     const report = JSON.parse(r.stdout) as Report
     assert.equal(report.plan.layers.length, 7)
@@ -45,13 +48,23 @@ print(n)
 `
     const checked = Number(execFileSync(python(), ['-c', script, out, STORIES, JSON.stringify(report.plan.layers)], {encoding: 'utf8'}).trim())
     assert.equal(checked, 7 * 9)
+    // The plan is recorded in the store, as `dlec plan` records it.
+    const db = await openStore({path: dbPath, readOnly: true})
+    try {
+      const plans = (await listEvals(db)).filter((e) => e.extra?.kind === 'plan')
+      assert.equal(plans.length, 1)
+      assert.deepEqual(plans[0]?.layers, report.plan.layers)
+      assert.equal(plans[0]?.kl, report.plan.kl)
+    } finally {
+      db.close()
+    }
   })
 
   it('refuses an existing output folder up front, without --force, and leaves it as it was', async () => {
     const out = join(tmp, 'existing')
     mkdirSync(out)
     writeFileSync(join(out, 'keep.txt'), 'mine')
-    const r = await dlec(['expand', STORIES, '--add-layers', '1', '--data', DATA, '--engine', 'native', '--out', out])
+    const r = await dlec(['expand', STORIES, '--add-layers', '1', '--data', DATA, '--engine', 'native', '--out', out, '--db', join(tmp, 'refused.duckdb')])
     assert.notEqual(r.code, 0)
     assert.match(r.stderr, /^Error: .*exists/m)
     assert.doesNotMatch(r.stderr, /\n\s+at /)

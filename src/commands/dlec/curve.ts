@@ -1,7 +1,7 @@
 import {resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
-import {cacheDirFlag, cacheDirOf, resolveModelArg} from '../../cli/flags.js'
+import {cacheDirFlag, cacheDirOf, cacheMemoryFlag, resolveModelArg} from '../../cli/flags.js'
 import {parseBlockSizes, parseCandidateSpec} from '../../curve/candidate-blocks.js'
 import {blockHeatmap, curveChart} from '../../curve/curve-charts.js'
 import {dataHash, recordCurve} from '../../curve/curve-store.js'
@@ -39,7 +39,7 @@ ${Object.entries(STRATEGIES)
     beam: Flags.integer({description: 'Beam width of the beam strategy.', default: 4, min: 1}),
     'block-sizes': Flags.string({description: 'Sizes of the contiguous blocks [i, j) greedy and beam may duplicate, e.g. 1,2,4.', default: '1'}),
     'cache-dir': cacheDirFlag,
-    'cache-memory': Flags.string({description: 'Memory for the cached hidden states that let candidates skip their shared prefix (bytes, K / M / G / T suffix): less means more recomputed layers, the same numbers.', default: '2G'}),
+    'cache-memory': cacheMemoryFlag,
     candidates: Flags.string({description: 'Layers the searches and curve may duplicate: middle (skip the first 15% and last 20%), all, or i-j (inclusive).', default: 'middle'}),
     data: Flags.file({description: 'Held-out evaluation text: plain text (paragraphs), JSONL, Parquet or ShareGPT (see --text-field).', required: true}),
     db: Flags.string({description: 'DuckDB store: every measured candidate and curve point goes to its evals table; a profile run there supplies the scores.', default: 'dlec.duckdb'}),

@@ -1,11 +1,13 @@
 import {isAbsolute, resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
-import {cacheDirFlag, cacheDirOf, targetFlags, targetFromFlags} from '../../cli/flags.js'
+import {cacheDirFlag, cacheDirOf, cacheMemoryFlag, targetFlags, targetFromFlags} from '../../cli/flags.js'
 import {modelLookupFromEnv} from '../../cli/hub-env.js'
 import {renderMergeReport} from '../../cli/render/merge-report.js'
 import {MergeProgress} from '../../cli/render/progress-merge.js'
 import {parseBlockSizes, parseCandidateSpec} from '../../curve/candidate-blocks.js'
+import {dataHash, recordPlan} from '../../curve/curve-store.js'
+import {parseCacheMemory} from '../../curve/parse-cache-memory.js'
 import {expandModelIter, type ExpandReport} from '../../expand/expand-model.js'
 import {readEvalTexts} from '../../eval/read-eval-texts.js'
 import {parseShardSize} from '../../merge/parse-shard-size.js'
@@ -30,9 +32,11 @@ export default class Expand extends DlecCommand {
     ...targetFlags,
     'batch-size': Flags.integer({description: 'Rows per forward pass.', default: 4, min: 1}),
     'cache-dir': cacheDirFlag,
+    'cache-memory': cacheMemoryFlag,
     'block-sizes': Flags.string({description: 'Sizes of the contiguous blocks greedy and beam may duplicate, e.g. 1,2,4.', default: '1'}),
     candidates: Flags.string({description: 'Layers that may be duplicated: middle, all, or i-j (inclusive).', default: 'middle'}),
     data: Flags.file({description: 'Held-out evaluation text (plain text, JSONL, Parquet, ShareGPT); required except for --strategy identity.'}),
+    db: Flags.string({description: 'DuckDB store: the plan is recorded in its evals table (as `dlec plan` does).', default: 'dlec.duckdb'}),
     dtype: Flags.string({description: 'dtype written into the YAML (e.g. bfloat16).'}),
     engine: Flags.option({options: ['auto', 'mergekit', 'native'] as const, default: 'auto', description: 'Merge engine.'})(),
     force: Flags.boolean({description: 'Replace OUT if it exists.'}),
@@ -75,6 +79,7 @@ export default class Expand extends DlecCommand {
         maxTokens: flags['max-tokens'],
         batchSize: flags['batch-size'],
         threads: flags.threads,
+        cacheBytes: parseCacheMemory(flags['cache-memory']),
         out: flags.out,
         engine: flags.engine,
         force: flags.force,
@@ -98,6 +103,7 @@ export default class Expand extends DlecCommand {
       }
       progress?.stop()
       const r = next.value
+      await recordPlan({...r.plan, dbPath: flags.db, model: args.model, data: texts === undefined ? '' : dataHash(texts)})
       if (!this.jsonEnabled()) {
         this.render(r)
       }
