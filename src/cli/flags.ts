@@ -45,3 +45,26 @@ export function targetFromFlags(flags: {'add-layers'?: number; 'target-params'?:
   }
   throw new UsageError('one of --add-layers, --target-params or --growth is required')
 }
+
+/** How candidates are measured and searched: shared by `curve`, `plan` and `expand`. */
+export const measureFlags = {
+  'batch-size': Flags.integer({description: 'Rows per forward pass.', default: 4, min: 1}),
+  beam: Flags.integer({description: 'Beam width of the beam strategy.', default: 4, min: 1}),
+  'block-sizes': Flags.string({description: 'Sizes of the contiguous blocks [i, j) greedy and beam may duplicate, e.g. 1,2,4.', default: '1'}),
+  'cache-dir': cacheDirFlag,
+  'cache-memory': cacheMemoryFlag,
+  candidates: Flags.string({description: 'Layers that may be duplicated: middle (skip the first 15% and last 20%), all, or i-j (inclusive).', default: 'middle'}),
+  'max-tokens': Flags.integer({description: 'Evaluate at most this many tokens.', min: 2}),
+  objective: Flags.option({description: 'What greedy and beam minimise.', options: ['kl', 'loss'] as const, default: 'kl'})(),
+  'text-field': Flags.string({description: 'JSONL field holding the text.', default: 'text'}),
+  threads: Flags.integer({description: 'ONNX Runtime intra-op threads [default: one per core].', min: 1}),
+  window: Flags.integer({description: 'Tokens per row; longer texts are chunked [default: model positions, at most 1024].', min: 2}),
+}
+
+/** How a merge runs: shared by `merge` and `expand`. */
+export const mergeEngineFlags = {
+  engine: Flags.option({options: ['auto', 'mergekit', 'native'] as const, default: 'auto', description: 'Merge engine (auto: mergekit-yaml when found, else native).'})(),
+  force: Flags.boolean({description: 'Replace OUT if it exists.'}),
+  mergekit: Flags.file({description: 'Path of mergekit-yaml (default: found on PATH).'}),
+  'out-shard-size': Flags.string({default: '5B', description: 'Largest output shard in bytes, K/M/B suffixes as mergekit (5B = 5e9).'}),
+}

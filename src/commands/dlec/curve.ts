@@ -1,7 +1,7 @@
 import {resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
-import {cacheDirFlag, cacheDirOf, cacheMemoryFlag, resolveModelArg} from '../../cli/flags.js'
+import {cacheDirOf, measureFlags, resolveModelArg} from '../../cli/flags.js'
 import {parseBlockSizes, parseCandidateSpec} from '../../curve/candidate-blocks.js'
 import {blockHeatmap, curveChart} from '../../curve/curve-charts.js'
 import {dataHash, recordCurve} from '../../curve/curve-store.js'
@@ -35,26 +35,16 @@ ${Object.entries(STRATEGIES)
     '<%= config.bin %> <%= command.id %> microsoft/phi-2 --data heldout.jsonl --max-add 6 --strategy greedy,beam,curve --block-sizes 1,2,4 --beam 4',
   ]
   static override flags = {
-    'batch-size': Flags.integer({description: 'Rows per forward pass.', default: 4, min: 1}),
-    beam: Flags.integer({description: 'Beam width of the beam strategy.', default: 4, min: 1}),
-    'block-sizes': Flags.string({description: 'Sizes of the contiguous blocks [i, j) greedy and beam may duplicate, e.g. 1,2,4.', default: '1'}),
-    'cache-dir': cacheDirFlag,
-    'cache-memory': cacheMemoryFlag,
-    candidates: Flags.string({description: 'Layers the searches and curve may duplicate: middle (skip the first 15% and last 20%), all, or i-j (inclusive).', default: 'middle'}),
+    ...measureFlags,
     data: Flags.file({description: 'Held-out evaluation text: plain text (paragraphs), JSONL, Parquet or ShareGPT (see --text-field).', required: true}),
     db: Flags.string({description: 'DuckDB store: every measured candidate and curve point goes to its evals table; a profile run there supplies the scores.', default: 'dlec.duckdb'}),
     heatmap: Flags.file({description: 'Write the heat-map of the measured effect of duplicating each block [i, j) (.svg or .png).'}),
     'heatmap-all': Flags.boolean({description: 'Also measure every block [i, j) of the candidate band (the full RYS-style sweep).'}),
     'max-add': Flags.integer({description: 'Add up to this many layers.', required: true, min: 1}),
-    'max-tokens': Flags.integer({description: 'Evaluate at most this many tokens.', min: 2}),
     'no-prefix-cache': Flags.boolean({description: 'Run every candidate from the tokens (naive baseline, for benchmarks).'}),
     plot: Flags.file({description: 'Write the curve (quality vs parameters, one line per strategy) as .svg or .png.'}),
     run: Flags.string({description: 'Profile run in --db whose scores curve / dlec-original use [default: the newest complete run of this model].'}),
-    objective: Flags.option({description: 'What greedy and beam minimise.', options: ['kl', 'loss'] as const, default: 'kl'})(),
     strategy: Flags.string({description: `Comma-separated strategies: ${Object.keys(STRATEGIES).join(', ')}.`, default: 'greedy,curve,identity'}),
-    'text-field': Flags.string({description: 'JSONL field holding the text.', default: 'text'}),
-    threads: Flags.integer({description: 'ONNX Runtime intra-op threads [default: one per core].', min: 1}),
-    window: Flags.integer({description: 'Tokens per row; longer texts are chunked [default: model positions, at most 1024].', min: 2}),
   }
   static override summary = 'Measured expansion curve: quality vs parameters as layers are added, per strategy.'
 

@@ -1,7 +1,7 @@
 import {isAbsolute, resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
-import {cacheDirFlag, cacheDirOf, cacheMemoryFlag, targetFlags, targetFromFlags} from '../../cli/flags.js'
+import {cacheDirOf, measureFlags, mergeEngineFlags, targetFlags, targetFromFlags} from '../../cli/flags.js'
 import {modelLookupFromEnv} from '../../cli/hub-env.js'
 import {renderMergeReport} from '../../cli/render/merge-report.js'
 import {MergeProgress} from '../../cli/render/progress-merge.js'
@@ -29,23 +29,14 @@ export default class Expand extends DlecCommand {
     '<%= config.bin %> <%= command.id %> microsoft/phi-2 --target-params 3.25B --strategy identity --out phi-2-pro --engine native',
   ]
   static override flags = {
+    ...mergeEngineFlags,
+    ...measureFlags,
     ...targetFlags,
-    'batch-size': Flags.integer({description: 'Rows per forward pass.', default: 4, min: 1}),
-    'cache-dir': cacheDirFlag,
-    'cache-memory': cacheMemoryFlag,
-    'block-sizes': Flags.string({description: 'Sizes of the contiguous blocks greedy and beam may duplicate, e.g. 1,2,4.', default: '1'}),
-    candidates: Flags.string({description: 'Layers that may be duplicated: middle, all, or i-j (inclusive).', default: 'middle'}),
     data: Flags.file({description: 'Held-out evaluation text (plain text, JSONL, Parquet, ShareGPT); required except for --strategy identity.'}),
     db: Flags.string({description: 'DuckDB store: the plan is recorded in its evals table (as `dlec plan` does).', default: 'dlec.duckdb'}),
     dtype: Flags.string({description: 'dtype written into the YAML (e.g. bfloat16).'}),
-    engine: Flags.option({options: ['auto', 'mergekit', 'native'] as const, default: 'auto', description: 'Merge engine.'})(),
-    force: Flags.boolean({description: 'Replace OUT if it exists.'}),
-    'max-tokens': Flags.integer({description: 'Evaluate at most this many tokens.', min: 2}),
     out: Flags.directory({description: 'Output model folder.', required: true}),
-    'out-shard-size': Flags.string({default: '5B', description: 'Largest output shard in bytes (K/M/B suffixes, as mergekit).'}),
     strategy: Flags.string({description: `One of ${Object.keys(STRATEGIES).join(', ')}.`, default: 'greedy'}),
-    'text-field': Flags.string({description: 'JSONL field holding the text.', default: 'text'}),
-    threads: Flags.integer({description: 'ONNX Runtime intra-op threads [default: one per core].', min: 1}),
   }
   static override summary = 'Plan, merge and check an expanded model in one step.'
 
@@ -75,6 +66,10 @@ export default class Expand extends DlecCommand {
         strategy: strategies[0] as ExpandReport['plan']['strategy'],
         candidates: parseCandidateSpec(flags.candidates),
         blockSizes: parseBlockSizes(flags['block-sizes']),
+        beamWidth: flags.beam,
+        objective: flags.objective,
+        windowSize: flags.window,
+        mergekitPath: flags.mergekit,
         dtype: flags.dtype,
         maxTokens: flags['max-tokens'],
         batchSize: flags['batch-size'],

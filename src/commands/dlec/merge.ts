@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
+import {mergeEngineFlags} from '../../cli/flags.js'
 import {modelLookupFromEnv} from '../../cli/hub-env.js'
 import {renderMergeReport} from '../../cli/render/merge-report.js'
 import {MergeProgress} from '../../cli/render/progress-merge.js'
@@ -19,11 +20,8 @@ export default class Merge extends DlecCommand {
     '<%= config.bin %> <%= command.id %> plan.yaml merged/ --dry-run',
   ]
   static override flags = {
+    ...mergeEngineFlags,
     'dry-run': Flags.boolean({description: 'Print the copy plan (every output tensor, its source, dtype, scale and shard); write nothing.'}),
-    engine: Flags.option({options: ['auto', 'mergekit', 'native'] as const, default: 'auto', description: 'Merge engine.'})(),
-    force: Flags.boolean({description: 'Replace OUT if it exists.'}),
-    mergekit: Flags.file({description: 'Path of mergekit-yaml (default: found on PATH).'}),
-    'out-shard-size': Flags.string({default: '5B', description: 'Largest output shard in bytes, K/M/B suffixes as mergekit (5B = 5e9).'}),
   }
   static override summary = 'Merge a model from a mergekit passthrough YAML (mergekit or the native engine).'
 

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
-import {cacheDirFlag, cacheDirOf, cacheMemoryFlag, resolveModelArg, targetFlags, targetFromFlags} from '../../cli/flags.js'
+import {cacheDirOf, measureFlags, resolveModelArg, targetFlags, targetFromFlags} from '../../cli/flags.js'
 import {parseBlockSizes, parseCandidateSpec} from '../../curve/candidate-blocks.js'
 import {dataHash, findCurvePoint, recordPlan} from '../../curve/curve-store.js'
 import {planExpansionIter, type PlanReport} from '../../curve/plan-expansion.js'
@@ -27,24 +27,14 @@ ${Object.entries(STRATEGIES)
     '<%= config.bin %> <%= command.id %> microsoft/phi-2 --growth 16% --strategy greedy --block-sizes 1,2 --data heldout.jsonl --out plan.yaml',
   ]
   static override flags = {
+    ...measureFlags,
     ...targetFlags,
-    'batch-size': Flags.integer({description: 'Rows per forward pass.', default: 4, min: 1}),
-    beam: Flags.integer({description: 'Beam width of the beam strategy.', default: 4, min: 1}),
-    'block-sizes': Flags.string({description: 'Sizes of the contiguous blocks greedy and beam may duplicate, e.g. 1,2,4.', default: '1'}),
-    'cache-dir': cacheDirFlag,
-    'cache-memory': cacheMemoryFlag,
-    candidates: Flags.string({description: 'Layers that may be duplicated: middle, all, or i-j (inclusive).', default: 'middle'}),
     data: Flags.file({description: 'Held-out evaluation text (plain text, JSONL, Parquet, ShareGPT); required except for --strategy identity and --from-db.'}),
     db: Flags.string({description: 'DuckDB store: the plan is recorded in its evals table; --from-db reads curve points from it.', default: 'dlec.duckdb'}),
     'from-db': Flags.boolean({description: 'Take the plan from the newest matching point a `dlec curve` run stored in --db (no measuring).'}),
     dtype: Flags.string({description: 'dtype written into the YAML (e.g. bfloat16).'}),
-    'max-tokens': Flags.integer({description: 'Evaluate at most this many tokens.', min: 2}),
-    objective: Flags.option({description: 'What greedy and beam minimise.', options: ['kl', 'loss'] as const, default: 'kl'})(),
     out: Flags.file({description: 'Where to write the mergekit YAML.', required: true}),
     strategy: Flags.string({description: `One of ${Object.keys(STRATEGIES).join(', ')}.`, default: 'greedy'}),
-    'text-field': Flags.string({description: 'JSONL field holding the text.', default: 'text'}),
-    threads: Flags.integer({description: 'ONNX Runtime intra-op threads [default: one per core].', min: 1}),
-    window: Flags.integer({description: 'Tokens per row; longer texts are chunked [default: model positions, at most 1024].', min: 2}),
   }
   static override summary = 'Pick the layers to duplicate for a target size; write mergekit YAML.'
 
