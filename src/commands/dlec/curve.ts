@@ -9,7 +9,7 @@ import {formatCurveTable} from '../../curve/format-curve.js'
 import {profileScores} from '../../curve/profile-scores.js'
 import {writeChart} from '../../curve/write-chart.js'
 import {measureCurveIter, type MeasuredCurve} from '../../curve/measure-curve.js'
-import {readEvalTexts} from '../../eval/read-eval-texts.js'
+import {loadTexts} from '../../data/load-texts.js'
 import {loadModelConfig} from '../../model/load-model-config.js'
 import {numLayersOf, resolveArchitecture} from '../../architectures/registry.js'
 import {parseStrategies, STRATEGIES} from '../../scoring/strategies.js'
@@ -55,7 +55,7 @@ ${Object.entries(STRATEGIES)
     const candidates = parseCandidateSpec(flags.candidates)
     const blockSizes = parseBlockSizes(flags['block-sizes'])
     const model = await resolveModelArg(args.model)
-    const texts = await readEvalTexts({file: flags.data, textField: flags['text-field']})
+    const texts = await loadTexts({path: flags.data, textField: flags['text-field']})
     const numLayers = await modelDepth(model.dir)
     const found = await profileScores({dbPath: flags.db, run: flags.run, numLayers})
     const scores = found && (flags.run !== undefined || found.model === args.model || resolve(found.model) === model.dir) ? found : undefined

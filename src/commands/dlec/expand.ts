@@ -9,7 +9,7 @@ import {parseBlockSizes, parseCandidateSpec} from '../../curve/candidate-blocks.
 import {dataHash, recordPlan} from '../../curve/curve-store.js'
 import {parseCacheMemory} from '../../curve/parse-cache-memory.js'
 import {expandModelIter, type ExpandReport} from '../../expand/expand-model.js'
-import {readEvalTexts} from '../../eval/read-eval-texts.js'
+import {loadTexts} from '../../data/load-texts.js'
 import {parseShardSize} from '../../merge/parse-shard-size.js'
 import type {MergeEvent} from '../../merge/merge-event.js'
 import {resolveModel} from '../../model/resolve-model.js'
@@ -51,7 +51,7 @@ export default class Expand extends DlecCommand {
     const model = await resolveModel({model: args.model, ...lookup})
     // A local model is named by its absolute path in the YAML, so the merge finds it from anywhere.
     const modelRef = model.revision === undefined ? (isAbsolute(model.dir) ? model.dir : resolve(model.dir)) : model.id
-    const texts = flags.data === undefined ? undefined : await readEvalTexts({file: flags.data, textField: flags['text-field']})
+    const texts = flags.data === undefined ? undefined : await loadTexts({path: flags.data, textField: flags['text-field']})
     const progress = this.jsonEnabled() ? undefined : new MergeProgress()
     const controller = new AbortController()
     const onSigint = (): void => controller.abort()

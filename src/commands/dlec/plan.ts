@@ -4,7 +4,7 @@ import {cacheDirOf, measureFlags, resolveModelArg, targetFlags, targetFromFlags}
 import {parseBlockSizes, parseCandidateSpec} from '../../curve/candidate-blocks.js'
 import {dataHash, findCurvePoint, recordPlan} from '../../curve/curve-store.js'
 import {planExpansionIter, type PlanReport} from '../../curve/plan-expansion.js'
-import {readEvalTexts} from '../../eval/read-eval-texts.js'
+import {loadTexts} from '../../data/load-texts.js'
 import {formatDuplications, formatLayerSequence} from '../../scoring/layer-plan.js'
 import {STRATEGIES, parseStrategies} from '../../scoring/strategies.js'
 import {fmt} from '../../scoring/target-size.js'
@@ -48,7 +48,7 @@ ${Object.entries(STRATEGIES)
     const strategy = strategies[0] as PlanReport['strategy']
     const target = targetFromFlags(flags)
     const model = await resolveModelArg(args.model)
-    const texts = flags.data === undefined ? undefined : await readEvalTexts({file: flags.data, textField: flags['text-field']})
+    const texts = flags.data === undefined ? undefined : await loadTexts({path: flags.data, textField: flags['text-field']})
     const data = texts === undefined ? undefined : dataHash(texts)
     const it = planExpansionIter({
       storedPoint: flags['from-db'] ? (s, added) => findCurvePoint({dbPath: flags.db, model: args.model, data, strategy: s, added}) : undefined,
