@@ -15,6 +15,9 @@ npm run --silent build
 "$DLEC_PYTHON" test/python/make_fixtures.py fixtures/generated
 # Everything the tests write to the temp folder (models, caches, DuckDB files) lives under one
 # folder per run, removed at the end whatever the outcome.
+# Plain text whatever the environment says about colours (CI=true makes some libraries colour
+# their output): the tests read messages, not escape codes.
+export NO_COLOR=1 FORCE_COLOR=0
 DLEC_TEST_TMP="$(mktemp -d "${TMPDIR:-/tmp}/dlec-test.XXXXXX")"
 export TMPDIR="$DLEC_TEST_TMP"
 trap 'rm -rf "$DLEC_TEST_TMP"' EXIT

@@ -5,9 +5,11 @@ import ConfigValidate from './commands/dlec/config/validate.js'
 import Eval from './commands/dlec/eval.js'
 import Expand from './commands/dlec/expand.js'
 import Curve from './commands/dlec/curve.js'
+import Generate from './commands/dlec/generate.js'
 import Merge from './commands/dlec/merge.js'
 import Plan from './commands/dlec/plan.js'
 import Profile from './commands/dlec/profile.js'
+import Push from './commands/dlec/push.js'
 import Score from './commands/dlec/score.js'
 
 /**
@@ -22,9 +24,11 @@ export const PLUGIN_COMMANDS: Record<string, Command.Class> = {
   'dlec:eval': Eval,
   'dlec:expand': Expand,
   'dlec:curve': Curve,
+  'dlec:generate': Generate,
   'dlec:merge': Merge,
   'dlec:plan': Plan,
   'dlec:profile': Profile,
+  'dlec:push': Push,
   'dlec:score': Score,
 }
 

@@ -14,7 +14,10 @@ export const EXIT_CODES = {
   onnx: 9,
   data: 10,
   hub: 11,
+  /** Ended by a signal: 128 + the signal's number, as a shell reports it. */
   interrupted: 130,
+  terminated: 143,
+  hangup: 129,
 } as const
 
 export type ErrorKind = keyof typeof EXIT_CODES
@@ -103,6 +106,22 @@ export class DataError extends DlecError {
 export class HubError extends DlecError {
   constructor(message: string, code = 'DLEC_HUB', options?: {cause?: unknown}) {
     super('hub', code, message, options)
+  }
+}
+
+/** The signals that end a long command, and the kind (exit code 128 + signal number) of each. */
+export const SIGNAL_KINDS = {SIGINT: 'interrupted', SIGHUP: 'hangup', SIGTERM: 'terminated'} as const satisfies Record<string, ErrorKind>
+export type StopSignal = keyof typeof SIGNAL_KINDS
+
+/**
+ * A long operation ended by a signal (or an aborted AbortSignal). Libraries throw it with kind
+ * `interrupted` once they have cleaned up; the CLI re-labels it with the signal that arrived.
+ */
+export class InterruptedError extends DlecError {
+  readonly signal: StopSignal
+  constructor(message: string, signal: StopSignal = 'SIGINT') {
+    super(SIGNAL_KINDS[signal], 'DLEC_INTERRUPTED', message)
+    this.signal = signal
   }
 }
 

@@ -17,7 +17,7 @@ import {fileURLToPath} from 'node:url'
 import {createCurveEvaluator} from '../../src/curve/curve-evaluator.js'
 import {tokenWindows} from '../../src/eval/token-windows.js'
 import {openDecoder} from '../../src/onnx/open-decoder.js'
-import {expandLayers} from '../../src/scoring/layer-plan.js'
+import {expandLayers} from '../../src/curve/layer-plan.js'
 import {loadTokenizer} from '../../src/tokenizer/load-tokenizer.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))

@@ -22,7 +22,7 @@ const t0 = performance.now()
 const quant = (process.env.DLEC_BENCH_QUANT ?? 'fp32') as 'fp32' | 'int8' | 'int4'
 const dec = await openDecoder({modelDir: modelDir as string, cacheDir, threads, quant})
 const layers = layerArg && layerArg !== '-' ? layerArg.split(',').map(Number) : undefined
-const outputs = outArg === 'profile' ? {logits: 'none' as const, norms: true, cosineGaps: 8} : {logits: 'all' as const}
+const outputs = outArg === 'profile' ? {logits: 'none' as const, reduced: {gaps: 8}} : {logits: 'all' as const}
 let seed = 1
 const rand = (): number => {
   seed = (seed * 1103515245 + 12345) % 2 ** 31

@@ -1,7 +1,7 @@
 """transformers side of bench/forward: tokens/s and peak RSS of a float32 CPU forward
 (output_hidden_states=True, as a profiling pass needs) on the same token ids as dlec.
 
-usage: transformers_forward.py MODEL_DIR BATCH SEQ THREADS REPEATS -> one JSON line
+usage: transformers_forward.py MODEL_DIR BATCH SEQ THREADS REPEATS [DTYPE=float32|bfloat16] -> one JSON line
 """
 import json
 import resource
@@ -14,8 +14,9 @@ from transformers import AutoModelForCausalLM
 
 def main() -> None:
     model_dir, batch, seq, threads, repeats = sys.argv[1], *map(int, sys.argv[2:6])
+    dtype = sys.argv[6] if len(sys.argv) > 6 else "float32"
     torch.set_num_threads(threads)
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=getattr(torch, dtype))
     model.eval()
     gen = torch.Generator().manual_seed(0)
     ids = torch.randint(3, model.config.vocab_size, (batch, seq), generator=gen)
@@ -27,7 +28,7 @@ def main() -> None:
             model(input_ids=ids, output_hidden_states=True, use_cache=False)
             best = min(best, time.perf_counter() - t0)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"engine": "transformers", "tokens_per_s": batch * seq / best, "seconds": best, "peak_rss_mb": rss_mb}))
+    print(json.dumps({"engine": "transformers", "dtype": dtype, "tokens_per_s": batch * seq / best, "seconds": best, "peak_rss_mb": rss_mb}))
 
 
 if __name__ == "__main__":

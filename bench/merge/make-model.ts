@@ -9,10 +9,12 @@ export const SEVEN_B = {hidden: 4096, intermediate: 11008, heads: 32, vocab: 320
 
 /**
  * Writes a random-weight bf16 Llama with 7B-sized layers into `dir` (config.json, shards of at most
- * ~1 GB and the index), returning the bytes of tensor data. Values are finite bf16 of magnitude
- * ~1e-2; one random 16 MB block is reused, which does not matter for copy timings.
+ * `shardBytes` (default ~1 GB) and the index), returning the bytes of tensor data. Values are finite
+ * bf16 of magnitude ~1e-2; one random 16 MB block is reused, which does not matter for copy timings,
+ * unless `fresh` asks for new random bytes per block (distinct layers, for measurements).
  */
-export async function makeModel(dir: string, layers: number): Promise<number> {
+export async function makeModel(dir: string, layers: number, options: {shardBytes?: number; fresh?: boolean} = {}): Promise<number> {
+  const shardBytes = options.shardBytes ?? 1e9
   mkdirSync(dir, {recursive: true})
   const {hidden: h, intermediate: m, heads, vocab} = SEVEN_B
   const tensors: TensorToWrite[] = [{name: 'model.embed_tokens.weight', dtype: 'BF16', shape: [vocab, h], byteLength: vocab * h * 2}]
@@ -36,7 +38,7 @@ export async function makeModel(dir: string, layers: number): Promise<number> {
   let size = 0
   for (const t of tensors) {
     const current = shards.at(-1) ?? []
-    if (current.length > 0 && size + t.byteLength > 1e9) {
+    if (current.length > 0 && size + t.byteLength > shardBytes) {
       shards.push([])
       size = 0
     }
@@ -44,11 +46,14 @@ export async function makeModel(dir: string, layers: number): Promise<number> {
     size += t.byteLength
   }
   const block = new Uint8Array(16 * 1024 * 1024)
-  randomFillSync(block)
   const u16 = new Uint16Array(block.buffer)
-  for (let i = 0; i < u16.length; i++) {
-    u16[i] = ((u16[i] ?? 0) & 0x807f) | 0x3c00
+  const fill = (): void => {
+    randomFillSync(block)
+    for (let i = 0; i < u16.length; i++) {
+      u16[i] = ((u16[i] ?? 0) & 0x807f) | 0x3c00
+    }
   }
+  fill()
   const pad = (n: number): string => String(n).padStart(5, '0')
   const weightMap: Record<string, string> = {}
   let total = 0
@@ -61,6 +66,9 @@ export async function makeModel(dir: string, layers: number): Promise<number> {
       weightMap[t.name] = file
       total += t.byteLength
       for (let done = 0; done < t.byteLength; done += block.byteLength) {
+        if (options.fresh === true) {
+          fill()
+        }
         await handle.write(block, 0, Math.min(block.byteLength, t.byteLength - done))
       }
     }

@@ -69,3 +69,11 @@ export function matchCheckpoint(params: {
   const unclaimed = [...stored].filter((n) => !claimed.has(n)).sort()
   return {tensors, missing, unclaimed}
 }
+
+/**
+ * A stored tensor of layer `numLayers` (one past the configured depth), if any: config.json then
+ * undercounts the checkpoint's layers, and using its count would silently drop the rest.
+ */
+export function tensorBeyondDepth(arch: ArchitectureDefinition, numLayers: number, has: (name: string) => boolean): string | undefined {
+  return arch.layerWeights.map((w) => substituteTemplate(w.name, {layerIndex: numLayers, numLayers})).find((n) => has(n))
+}

@@ -7,6 +7,13 @@ import {validateArchitecture, type ArchitectureDefinition} from './schema.js'
 /** The architecture data folder (`architectures/*.json` at the package root). */
 export const ARCHITECTURES_DIR = fileURLToPath(new URL('../../architectures/', import.meta.url))
 
+/**
+ * The deepest model dlec accepts, from config.json or a YAML layer_range: no released checkpoint has
+ * more than a few hundred decoder layers, and work per layer (layer maps, graphs, tables) is built
+ * entry by entry, so a hostile 1e9 must be refused before anything is allocated.
+ */
+export const MAX_MODEL_LAYERS = 10_000
+
 let cache: ArchitectureDefinition[] | undefined
 
 /** Every architecture definition, loaded and validated once. A broken file fails loudly. */
@@ -101,6 +108,17 @@ export function numLayersOf(config: ModelConfigJson, arch: ArchitectureDefinitio
   const n = getConfigValue(config, arch.numLayersKey)
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
     throw new ModelError(`${source}: ${arch.numLayersKey} must be a non-negative integer (got ${JSON.stringify(n)})`)
+  }
+  if (n > MAX_MODEL_LAYERS) {
+    throw new ModelError(`${source}: ${arch.numLayersKey} ${n} is beyond dlec's limit of ${MAX_MODEL_LAYERS} layers`, 'DLEC_CONFIG_INVALID')
+  }
+  // Per-layer lists (layer_types, ...) must describe exactly these layers: a merge remaps them and
+  // the graph reads them per layer, so a list of another length would be copied or read wrongly.
+  for (const key of arch.perLayerConfigKeys) {
+    const list = getConfigValue(config, key)
+    if (list !== undefined && list !== null && (!Array.isArray(list) || list.length !== n)) {
+      throw new ModelError(`${source}: ${key} has ${Array.isArray(list) ? `${list.length} entries` : 'no list'} but ${arch.numLayersKey} is ${n}`, 'DLEC_CONFIG_INVALID')
+    }
   }
   return n
 }

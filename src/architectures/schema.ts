@@ -39,8 +39,9 @@ export const WEIGHT_ROLES = [
 export type WeightRole = (typeof WEIGHT_ROLES)[number]
 
 /** Block kinds the graph builder knows; a new family needs code only when it brings a new kind. */
-export const BLOCK_KINDS = ['llama', 'gemma', 'gemma2', 'phi', 'phi3', 'gpt2'] as const
-export type BlockKind = (typeof BLOCK_KINDS)[number]
+import {BLOCK_KIND_NAMES, type BlockKind} from './block-kinds.js'
+
+export {BLOCK_KINDS, BLOCK_KIND_NAMES, type BlockKind} from './block-kinds.js'
 
 export interface WeightTemplate {
   /** Tensor name template: `${layer_index}`, `${layer_index+1}`, `${num_layers}`, ... (mergekit syntax). */
@@ -124,8 +125,8 @@ export function validateArchitecture(value: unknown, source: string): Architectu
     })
   }
   const blockKind = str('blockKind')
-  if (!(BLOCK_KINDS as readonly string[]).includes(blockKind)) {
-    fail('blockKind', `must be one of ${BLOCK_KINDS.join(', ')}`)
+  if (!(BLOCK_KIND_NAMES as readonly string[]).includes(blockKind)) {
+    fail('blockKind', `must be one of ${BLOCK_KIND_NAMES.join(', ')}`)
   }
   const def: ArchitectureDefinition = {
     name: str('name'),

@@ -1,5 +1,5 @@
 import {UsageError} from '../errors.js'
-import type {Duplication} from '../scoring/layer-plan.js'
+import type {Duplication} from './layer-plan.js'
 
 /**
  * Which blocks [i, j) a search may duplicate. `middle` keeps clear of the fragile first ~15% and

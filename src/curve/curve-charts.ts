@@ -1,83 +1,120 @@
-import {layoutLineChart, seriesColor, type ChartLayout, type Shape} from '../plot/line-chart.js'
-import type {CurveReport} from '../scoring/expansion-curve.js'
+import {formatCount, formatPercent, formatTick} from '../plot/axis.js'
+import {drawLegend, drawPanel, seriesLegend, type LegendEntry, type XYSeries} from '../plot/line-chart.js'
+import {seriesStyle, type ChartLayout, type SeriesStyle, type Shape} from '../plot/shapes.js'
+import {formatDuplications, type Duplication} from './layer-plan.js'
 
 /**
- * Chart layouts of a measured curve (drawn by src/plot's SVG / PNG writers, no browser): quality
- * against parameters with one line per strategy, and the RYS-style heat-map of the measured effect
- * of duplicating each block [i, j). Pure.
+ * The chart of a measured curve: one panel each for mean KL, Δloss and top-1 agreement against the
+ * added parameters (or added layers), one line per strategy with its own dash and hollow marker
+ * (lines that coincide stay visible), shaded confidence bands where points carry intervals, the
+ * chosen plan circled, and identity labelled as what it is. Pure.
  */
-export function curveChart(report: Pick<CurveReport, 'points' | 'baseParams'>, metric: 'kl' | 'lossDelta' = 'kl'): ChartLayout {
-  const x = [...new Set([report.baseParams, ...report.points.map((p) => p.params)])].sort((a, b) => a - b)
+export interface CurveChartPoint {
+  strategy: string
+  added: number
+  params: number
+  measured: boolean
+  kl: number
+  lossDelta: number
+  top1: number
+  duplications: readonly Duplication[]
+  /** Optional confidence intervals [lo, hi] of each metric (drawn as bands). */
+  klCi?: readonly [number, number]
+  lossDeltaCi?: readonly [number, number]
+  top1Ci?: readonly [number, number]
+}
+
+export interface CurveChartInput {
+  baseParams: number
+  points: readonly CurveChartPoint[]
+}
+
+export interface CurveChartOptions {
+  /** The plan to circle [default: chosenPoint(points)]; null marks none. */
+  chosen?: {strategy: string; added: number} | null
+  /** x axis: Δ parameters (default) or added layers. */
+  x?: 'params' | 'layers'
+}
+
+type Metric = 'kl' | 'lossDelta' | 'top1'
+
+const PANELS: Array<{metric: Metric; title: string; yLabel: string; format: (v: number) => string; yMax?: number; yZero?: boolean}> = [
+  {metric: 'kl', title: 'mean KL(original ‖ expanded) per token', yLabel: 'mean KL (nats)', format: formatTick},
+  {metric: 'lossDelta', title: 'Δloss against the original', yLabel: 'Δloss (nats / token)', format: (v) => (v > 0 ? `+${formatTick(v)}` : formatTick(v))},
+  {metric: 'top1', title: 'top-1 agreement with the original', yLabel: 'top-1 agreement', format: formatPercent, yMax: 1, yZero: false},
+]
+
+export const IDENTITY_NOTE = '0 by construction; needs fine-tuning'
+
+/** The default plan to mark: the measured point with the lowest KL at the largest size measured. */
+export function chosenPoint<P extends CurveChartPoint>(points: readonly P[]): P | undefined {
+  const measured = points.filter((p) => p.measured)
+  const most = Math.max(...measured.map((p) => p.added))
+  return measured.filter((p) => p.added === most).sort((a, b) => a.kl - b.kl)[0]
+}
+
+export function curveChart(report: CurveChartInput, options: CurveChartOptions = {}): ChartLayout {
+  const byLayers = options.x === 'layers'
+  const xOf = (p: Pick<CurveChartPoint, 'added' | 'params'>): number => (byLayers ? p.added : p.params - report.baseParams)
   const strategies = [...new Set(report.points.map((p) => p.strategy))]
-  const series = strategies.map((name, i) => ({
-    name,
-    color: seriesColor(i),
-    values: x.map((params) => {
-      if (params === report.baseParams) {
-        return 0
+  const styles = new Map<string, SeriesStyle>()
+  let next = 0
+  for (const name of strategies) {
+    styles.set(name, name === 'identity' ? {color: '#7f7f7f', dash: '1 3', marker: 'cross'} : seriesStyle(next++))
+  }
+  const chosen = options.chosen === null ? undefined : options.chosen === undefined ? chosenPoint(report.points) : report.points.find((p) => p.strategy === options.chosen?.strategy && p.added === options.chosen.added)
+  const xMax = Math.max(1, ...report.points.map(xOf))
+  const perLayer = [...new Set(report.points.filter((p) => p.added > 0).map((p) => Math.round((p.params - report.baseParams) / p.added)))]
+  const xLabel = byLayers ? 'added layers' : perLayer.length === 1 ? `Δ parameters (one added layer = +${formatCount(perLayer[0] as number)})` : 'Δ parameters'
+  const width = 1280
+  const panelW = 330
+  const top = 76
+  const panelH = 300
+  const shapes: Shape[] = [
+    {kind: 'text', x: width / 2, y: 28, text: `Expansion curve: quality against ${byLayers ? 'added layers' : 'added parameters'} (original: ${formatCount(report.baseParams)} parameters)`, anchor: 'middle', size: 16, color: '#222222', bold: true},
+  ]
+  for (const [i, panel] of PANELS.entries()) {
+    const box = {left: 90 + i * (panelW + 95), top, width: panelW, height: panelH}
+    const origin = panel.metric === 'top1' ? 1 : 0
+    const series: XYSeries[] = strategies.map((name) => {
+      const own = report.points.filter((p) => p.strategy === name).sort((a, b) => a.added - b.added)
+      const banded = own.some((p) => ciOf(p, panel.metric) !== undefined)
+      return {
+        name,
+        style: styles.get(name) as SeriesStyle,
+        points: [{x: 0, y: origin, band: banded ? ([origin, origin] as const) : undefined}, ...own.map((p) => ({x: xOf(p), y: p[panel.metric], band: ciOf(p, panel.metric)}))],
       }
-      const p = report.points.find((q) => q.strategy === name && q.params === params)
-      return p === undefined ? null : p[metric]
-    }),
-  }))
-  return layoutLineChart({
-    title: metric === 'kl' ? 'Expansion curve: mean KL(original, expanded) per token' : 'Expansion curve: loss change (nats / token)',
-    xLabel: 'parameters',
-    yLabel: metric === 'kl' ? 'mean KL' : 'Δloss',
-    x,
-    series,
-  })
-}
-
-/** Cell colour: pale pink (lowest) to dark red (highest) on a square-root scale. */
-function heat(v: number, lo: number, hi: number): string {
-  const t = hi > lo ? Math.sqrt(Math.min(1, Math.max(0, (v - lo) / (hi - lo)))) : 0
-  const c = (a: number, b: number): string => Math.round(a + (b - a) * t).toString(16).padStart(2, '0')
-  return `#${c(253, 165)}${c(224, 15)}${c(221, 21)}`
-}
-
-export function blockHeatmap(report: Pick<CurveReport, 'blocks' | 'numLayers'>, metric: 'kl' | 'lossDelta' = 'kl'): ChartLayout {
-  const n = report.numLayers
-  const cell = Math.max(10, Math.min(36, Math.floor(560 / n)))
-  const left = 90
-  const top = 60
-  const width = Math.max(640, left + cell * n + 140)
-  const height = top + cell * n + 70
-  const shapes: Shape[] = []
-  const text = (x: number, y: number, s: string, anchor: 'start' | 'middle' | 'end', size = 11): void => {
-    shapes.push({kind: 'text', x, y, text: s, anchor, size, color: '#222222'})
-  }
-  text(width / 2, 24, `Block [i, j) run twice: measured ${metric === 'kl' ? 'mean KL' : 'loss change'}`, 'middle', 14)
-  const values = report.blocks.map((b) => b[metric])
-  const lo = Math.min(...values)
-  const hi = Math.max(...values)
-  for (const b of report.blocks) {
-    const x = left + (b.end - 1) * cell
-    const y = top + b.start * cell
-    // a filled cell as 2-px strips: exact in SVG (butt caps), at most 1 px over in the PNG rasteriser
-    for (let dy = 1; dy < cell; dy += 2) {
-      shapes.push({kind: 'line', x1: x + 1, y1: y + dy, x2: x + cell - 1, y2: y + dy, color: heat(b[metric], lo, hi), width: 2})
+    })
+    const drawn = drawPanel({box, title: panel.title, xLabel, yLabel: panel.yLabel, xDomain: [0, xMax], xFormat: byLayers ? (v) => String(v) : (v, d) => formatCount(v, d), xInteger: byLayers, yFormat: panel.format, yMax: panel.yMax, yZero: panel.yZero, series})
+    shapes.push(...drawn.shapes)
+    if (chosen !== undefined) {
+      const cx = drawn.sx(xOf(chosen))
+      const cy = drawn.sy(chosen[panel.metric])
+      shapes.push({kind: 'circle', cx, cy, r: 12, fill: 'none', stroke: '#000000', strokeWidth: 2.5, tag: 'chosen'})
+      if (i === 0) {
+        shapes.push({kind: 'text', x: cx - 12, y: cy - 12, text: 'chosen', anchor: 'end', size: 11, color: '#000000', bold: true})
+      }
+    }
+    const identity = report.points.filter((p) => p.strategy === 'identity')
+    if (i === 0 && identity.length > 0) {
+      shapes.push({kind: 'text', x: box.left + box.width - 4, y: drawn.sy(0) - 9, text: `identity: ${IDENTITY_NOTE}`, anchor: 'end', size: 11, color: '#555555', tag: 'identity-note'})
     }
   }
-  for (let k = 0; k <= n; k++) {
-    shapes.push({kind: 'line', x1: left, y1: top + k * cell, x2: left + n * cell, y2: top + k * cell, color: '#dddddd', width: 1})
-    shapes.push({kind: 'line', x1: left + k * cell, y1: top, x2: left + k * cell, y2: top + n * cell, color: '#dddddd', width: 1})
+  const entries: LegendEntry[] = strategies.map((name) => seriesLegend(name === 'identity' ? `identity (${IDENTITY_NOTE})` : name, styles.get(name) as SeriesStyle))
+  if (chosen !== undefined) {
+    entries.push({
+      label: `chosen: ${chosen.strategy} +${chosen.added} = ${formatDuplications(chosen.duplications)}${options.chosen === undefined ? ' (lowest KL at the largest size)' : ''}`,
+      symbol: (x, y) => [{kind: 'circle', cx: x, cy: y, r: 8, fill: 'none', stroke: '#000000', strokeWidth: 2}],
+    })
   }
-  const every = Math.max(1, Math.ceil(n / 16))
-  for (let k = 0; k < n; k += every) {
-    text(left - 6, top + k * cell + cell / 2 + 4, String(k), 'end', 10)
-    text(left + k * cell + cell / 2, top + n * cell + 16, String(k + 1), 'middle', 10)
+  if (report.points.some((p) => p.klCi !== undefined || p.lossDeltaCi !== undefined || p.top1Ci !== undefined)) {
+    entries.push({label: 'shaded: confidence interval', symbol: (x, y) => [{kind: 'polygon', points: [[x - 14, y - 6], [x + 14, y - 6], [x + 14, y + 6], [x - 14, y + 6]], fill: '#1f77b4', opacity: 0.15}]})
   }
-  text(left + (n * cell) / 2, top + n * cell + 40, 'end j (exclusive)', 'middle')
-  text(14, top - 12, 'start i', 'start')
-  const legendX = left + n * cell + 30
-  for (let s = 0; s <= 10; s++) {
-    const v = hi - ((hi - lo) * s) / 10
-    for (let dy = 1; dy < 14; dy += 2) {
-      shapes.push({kind: 'line', x1: legendX + 1, y1: top + s * 14 + dy, x2: legendX + 17, y2: top + s * 14 + dy, color: heat(v, lo, hi), width: 2})
-    }
-  }
-  text(legendX + 24, top + 11, values.length > 0 ? hi.toPrecision(3) : '-', 'start', 10)
-  text(legendX + 24, top + 10 * 14 + 11, values.length > 0 ? lo.toPrecision(3) : '-', 'start', 10)
-  return {width, height, shapes}
+  const legend = drawLegend(entries, 90, top + panelH + 72, width - 120)
+  shapes.push(...legend.shapes)
+  return {width, height: top + panelH + 72 + legend.height + 6, shapes}
+}
+
+function ciOf(p: CurveChartPoint, metric: Metric): readonly [number, number] | undefined {
+  return metric === 'kl' ? p.klCi : metric === 'lossDelta' ? p.lossDeltaCi : p.top1Ci
 }

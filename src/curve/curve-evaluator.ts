@@ -1,6 +1,6 @@
 import type {Decoder} from '../onnx/open-decoder.js'
 import {compareTotals, nllTotals, type ComparisonTotals} from '../eval/logit-stats.js'
-import {commonPrefixLength} from '../scoring/layer-plan.js'
+import {commonPrefixLength} from './layer-plan.js'
 import type {Measurement} from './expansion-search.js'
 
 /**

@@ -1,9 +1,9 @@
 import {createHash} from 'node:crypto'
 import {insertEvals, listEvals, type EvalRecord} from '../store/evals.js'
 import {openStore} from '../store/open-store.js'
-import type {CurvePoint, CurveReport} from '../scoring/expansion-curve.js'
-import type {Duplication} from '../scoring/layer-plan.js'
-import type {StrategyName} from '../scoring/strategies.js'
+import type {CurvePoint, CurveReport, EvaluatedCandidate} from './expansion-curve.js'
+import type {Duplication} from './layer-plan.js'
+import type {StrategyName} from './strategies.js'
 
 /**
  * The curve and plans in the DuckDB `evals` table. Every measured candidate is one row
@@ -13,7 +13,7 @@ import type {StrategyName} from '../scoring/strategies.js'
  */
 export interface CurveContext {
   dbPath: string
-  /** The model as the user named it (Hub id or folder). */
+  /** The model's canonical identity (LoadedModel.identity: `hub:org/name@commit`, or the folder's real path). */
   model: string
   /** Hash of the evaluation texts (see dataHash). */
   data: string
@@ -30,22 +30,46 @@ export function dataHash(texts: readonly string[]): string {
 
 const addedOf = (d: readonly Duplication[]): number[] => d.flatMap((b) => Array.from({length: b.end - b.start}, (_, k) => b.start + k))
 
+const newCurveId = (): string => `${Date.now().toString(36)}-${process.pid}`
+
+function candidateRecord(params: CurveContext, base: Record<string, unknown>, e: EvaluatedCandidate): EvalRecord {
+  return {
+    runId: params.runId ?? null,
+    strategy: e.strategy,
+    layers: e.layers,
+    addedLayers: addedOf(e.duplications),
+    params: e.params,
+    loss: e.measurement.loss,
+    kl: e.measurement.kl,
+    top1: e.measurement.top1,
+    extra: {...base, kind: 'candidate', duplications: e.duplications, lossDelta: e.measurement.lossDelta},
+  }
+}
+
+async function insert(dbPath: string, records: EvalRecord[]): Promise<number> {
+  const db = await openStore({path: dbPath})
+  try {
+    await insertEvals(db, records)
+  } finally {
+    db.close()
+  }
+  return records.length
+}
+
+/** Candidates of a curve that did not finish (a signal): kept as `candidate` rows of a curve with no points. */
+export async function recordCandidates(params: CurveContext & {candidates: readonly EvaluatedCandidate[]}): Promise<number> {
+  if (params.candidates.length === 0) {
+    return 0
+  }
+  const base = {model: params.model, data: params.data, curve: newCurveId(), complete: false}
+  return insert(params.dbPath, params.candidates.map((e) => candidateRecord(params, base, e)))
+}
+
 export async function recordCurve(params: CurveContext & {report: CurveReport}): Promise<number> {
   const {report} = params
-  const curveId = `${Date.now().toString(36)}-${process.pid}`
-  const base = {model: params.model, data: params.data, tokens: report.tokens, curve: curveId}
+  const base = {model: params.model, data: params.data, tokens: report.tokens, curve: newCurveId()}
   const records: EvalRecord[] = [
-    ...report.evaluations.map((e) => ({
-      runId: params.runId ?? null,
-      strategy: e.strategy,
-      layers: e.layers,
-      addedLayers: addedOf(e.duplications),
-      params: e.params,
-      loss: e.measurement.loss,
-      kl: e.measurement.kl,
-      top1: e.measurement.top1,
-      extra: {...base, kind: 'candidate', duplications: e.duplications, lossDelta: e.measurement.lossDelta},
-    })),
+    ...report.evaluations.map((e) => candidateRecord(params, base, e)),
     ...report.points.map((p) => ({
       runId: params.runId ?? null,
       strategy: p.strategy,
@@ -58,13 +82,7 @@ export async function recordCurve(params: CurveContext & {report: CurveReport}):
       extra: {...base, kind: 'point', added: p.added, duplications: p.duplications, lossDelta: p.lossDelta, measured: p.measured},
     })),
   ]
-  const db = await openStore({path: params.dbPath})
-  try {
-    await insertEvals(db, records)
-  } finally {
-    db.close()
-  }
-  return records.length
+  return insert(params.dbPath, records)
 }
 
 /** The newest stored curve point of this model, strategy and size (and data, when given), if any. */
@@ -96,22 +114,17 @@ export async function findCurvePoint(params: Omit<CurveContext, 'data'> & {data?
 }
 
 export async function recordPlan(params: CurveContext & {strategy: StrategyName; layers: number[]; duplications: Duplication[]; paramsAfter: number; kl: number; loss?: number; lossDelta: number; top1: number; out?: string; yaml: string}): Promise<void> {
-  const db = await openStore({path: params.dbPath})
-  try {
-    await insertEvals(db, [
-      {
-        runId: params.runId ?? null,
-        strategy: params.strategy,
-        layers: params.layers,
-        addedLayers: addedOf(params.duplications),
-        params: params.paramsAfter,
-        loss: params.loss ?? null,
-        kl: params.kl,
-        top1: params.top1,
-        extra: {kind: 'plan', model: params.model, data: params.data, duplications: params.duplications, lossDelta: params.lossDelta, out: params.out ?? null, yaml: params.yaml},
-      },
-    ])
-  } finally {
-    db.close()
-  }
+  await insert(params.dbPath, [
+    {
+      runId: params.runId ?? null,
+      strategy: params.strategy,
+      layers: params.layers,
+      addedLayers: addedOf(params.duplications),
+      params: params.paramsAfter,
+      loss: params.loss ?? null,
+      kl: params.kl,
+      top1: params.top1,
+      extra: {kind: 'plan', model: params.model, data: params.data, duplications: params.duplications, lossDelta: params.lossDelta, out: params.out ?? null, yaml: params.yaml},
+    },
+  ])
 }

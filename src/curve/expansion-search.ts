@@ -1,5 +1,5 @@
 import {UsageError} from '../errors.js'
-import {addedLayers, expandLayers, sortDuplications, type Duplication} from '../scoring/layer-plan.js'
+import {addedLayers, expandLayers, sortDuplications, type Duplication} from './layer-plan.js'
 
 /**
  * Greedy and beam search over duplications, judged by measurement (RYS-style, SLEB-style).

@@ -1,5 +1,5 @@
 import {UsageError} from '../errors.js'
-import type {Duplication} from '../scoring/layer-plan.js'
+import type {Duplication} from './layer-plan.js'
 
 /**
  * LLaMA-Pro block expansion: split the N layers into k equal groups and insert a copy of each

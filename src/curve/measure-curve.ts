@@ -1,12 +1,14 @@
-import {DataError} from '../errors.js'
+import {MAX_MODEL_LAYERS} from '../architectures/registry.js'
+import {DataError, UsageError} from '../errors.js'
+import {assertStoreWritable} from '../store/open-store.js'
 import {tokenWindows} from '../eval/token-windows.js'
 import {openDecoderIter, type OpenDecoderEvent} from '../onnx/open-decoder.js'
+import type {FormatDecision, QuantChoice} from '../onnx/weight-format.js'
 import {loadTokenizer} from '../tokenizer/load-tokenizer.js'
-import {readTensorShapes} from '../mergekit/read-tensor-shapes.js'
-import {loadModelConfig} from '../model/load-model-config.js'
-import {numLayersOf, resolveArchitecture} from '../architectures/registry.js'
-import {parameterBreakdown} from '../scoring/parameter-count.js'
-import {expansionCurveIter, type CurveEvent, type CurveReport, type ExpansionCurveParams} from '../scoring/expansion-curve.js'
+import {modelOf, type ModelInput} from '../model/loaded-model.js'
+import {decoderOptions, type DecoderOptions} from '../onnx/devices.js'
+import {drain} from '../drain.js'
+import {expansionCurveIter, type CurveEvent, type CurveReport, type ExpansionCurveParams} from './expansion-curve.js'
 import {createCurveEvaluator} from './curve-evaluator.js'
 
 /**
@@ -14,9 +16,7 @@ import {createCurveEvaluator} from './curve-evaluator.js'
  * `evaluate()` does (same windows, same batches, so the numbers agree with `dlec eval`), builds the
  * prefix-caching evaluator and runs every strategy. Yields decoder-preparation and curve events.
  */
-export interface MeasureCurveParams extends Omit<ExpansionCurveParams, 'evaluator' | 'breakdown'> {
-  modelDir: string
-  cacheDir: string
+export interface MeasureCurveParams extends Omit<ExpansionCurveParams, 'evaluator' | 'breakdown'>, ModelInput, DecoderOptions {
   texts: string[]
   /** Cap on evaluated tokens. */
   maxTokens?: number
@@ -24,11 +24,16 @@ export interface MeasureCurveParams extends Omit<ExpansionCurveParams, 'evaluato
   batchSize?: number
   /** Tokens per row (default: the model's positions, at most 1024, as evaluate()). */
   windowSize?: number
-  threads?: number
   /** Start each candidate from the cached hidden state before its first new layer (default true). */
   prefixCache?: boolean
   /** Byte budget of the cached hidden states (default 2 GiB): less memory, more layer runs, the same numbers. */
   cacheBytes?: number
+  /** The DuckDB file the caller records the result into: checked writable before any work. */
+  store?: string
+  /** Weight format the candidates are measured with (default auto); the plans stay exact. */
+  quant?: QuantChoice
+  /** Stops a weight-cache build. */
+  signal?: AbortSignal
 }
 
 export interface MeasuredCurve extends CurveReport {
@@ -37,18 +42,26 @@ export interface MeasuredCurve extends CurveReport {
   chunkedTexts: number
   truncated: boolean
   windowSize: number
+  /** The weight format the measurements ran, and why. */
+  weightFormat: FormatDecision
 }
 
 export type MeasureCurveEvent = OpenDecoderEvent | CurveEvent
 
 export async function* measureCurveIter(params: MeasureCurveParams): AsyncGenerator<MeasureCurveEvent, MeasuredCurve> {
-  const config = await loadModelConfig(params.modelDir)
-  const arch = resolveArchitecture(config, `${params.modelDir}/config.json`)
-  const breakdown = parameterBreakdown({arch, config, shapes: await readTensorShapes({dir: params.modelDir}), source: params.modelDir})
-  const tokenizer = loadTokenizer(params.modelDir)
+  if (params.store !== undefined) {
+    await assertStoreWritable(params.store)
+  }
+  const model = await modelOf(params)
+  const {breakdown} = model
+  const depth = model.numLayers
+  if (!Number.isInteger(params.maxAdd) || params.maxAdd < 1 || params.maxAdd > MAX_MODEL_LAYERS - depth) {
+    throw new UsageError(`--max-add must be a whole number from 1 to ${MAX_MODEL_LAYERS - depth} (dlec's limit of ${MAX_MODEL_LAYERS} layers; got ${params.maxAdd})`)
+  }
+  const tokenizer = loadTokenizer(model.location.dir)
   // one session per layer plus the embeddings and the head stay open for the whole curve
-  const maxSessions = numLayersOf(config, arch) + 4
-  const decoder = yield* openDecoderIter({modelDir: params.modelDir, cacheDir: params.cacheDir, threads: params.threads, maxSessions})
+  const maxSessions = model.numLayers + 4
+  const decoder = yield* openDecoderIter({...decoderOptions(params), model, maxSessions, signal: params.signal})
   try {
     const windowSize = Math.min(params.windowSize ?? 1024, decoder.spec.maxPositions)
     const windows = tokenWindows({tokenizer, texts: params.texts, windowSize, maxTokens: params.maxTokens})
@@ -64,11 +77,12 @@ export async function* measureCurveIter(params: MeasureCurveParams): AsyncGenera
     const report = yield* expansionCurveIter({...params, evaluator, breakdown})
     return {
       ...report,
-      modelDir: params.modelDir,
+      modelDir: model.location.dir,
       rows: windows.rows.length,
       chunkedTexts: windows.chunkedTexts,
       truncated: windows.truncated,
       windowSize,
+      weightFormat: decoder.weightFormat,
     }
   } finally {
     await decoder.release()
@@ -77,11 +91,5 @@ export async function* measureCurveIter(params: MeasureCurveParams): AsyncGenera
 
 /** measureCurveIter without progress events. */
 export async function measureCurve(params: MeasureCurveParams): Promise<MeasuredCurve> {
-  const it = measureCurveIter(params)
-  for (;;) {
-    const r = await it.next()
-    if (r.done === true) {
-      return r.value
-    }
-  }
+  return drain(measureCurveIter(params))
 }

@@ -1,18 +1,24 @@
-import {rename, writeFile} from 'node:fs/promises'
+import {existsSync, statSync} from 'node:fs'
+import {realpath} from 'node:fs/promises'
+import {join, resolve, sep} from 'node:path'
 import {UsageError} from '../errors.js'
-import {resolveArchitecture} from '../architectures/registry.js'
-import {readTensorShapes} from '../mergekit/read-tensor-shapes.js'
+import {realOutputPath} from '../merge/staging-dir.js'
+import {assertStoreWritable} from '../store/open-store.js'
+import {fsReason, isOutOfSpace} from '../util/fs-error.js'
+import {drain} from '../drain.js'
+import {writeFileAtomic} from '../fs/write-atomic.js'
+import {modelOf} from '../model/loaded-model.js'
 import {layerSequenceToConfig} from '../mergekit/layer-sequence-to-config.js'
 import {toYaml} from '../mergekit/to-yaml.js'
 import type {MergeConfig} from '../mergekit/merge-config.js'
-import {loadModelConfig} from '../model/load-model-config.js'
-import {identityPlacement} from './identity-strategy.js'
+import {renderPlanFormat, type PlanFormat} from './plan-format.js'
 import {measureCurveIter, type MeasureCurveEvent, type MeasureCurveParams} from './measure-curve.js'
-import type {CurvePoint} from '../scoring/expansion-curve.js'
-import {expandLayers, type Duplication} from '../scoring/layer-plan.js'
-import {baseParameterCount, parameterBreakdown, sequenceParameterCount} from '../scoring/parameter-count.js'
-import {resolveTargetSize, type ResolvedTarget, type TargetSize} from '../scoring/target-size.js'
-import type {StrategyName} from '../scoring/strategies.js'
+import type {CurvePoint, CurveReport} from './expansion-curve.js'
+import {expandLayers, type Duplication} from './layer-plan.js'
+import {baseParameterCount, sequenceParameterCount} from '../model/parameter-count.js'
+import {resolveTargetSize, type ResolvedTarget, type TargetSize} from './target-size.js'
+import {strategyOf, type StrategyName} from './strategies.js'
+import type {FormatDecision} from '../onnx/weight-format.js'
 
 /**
  * `dlec plan` as a library call: resolves the target size to a number of added layers, lets the
@@ -20,15 +26,17 @@ import type {StrategyName} from '../scoring/strategies.js'
  * are exact identities), and writes the mergekit passthrough YAML (temp file, then rename).
  */
 export interface PlanExpansionParams extends Omit<MeasureCurveParams, 'strategies' | 'maxAdd' | 'texts'> {
-  /** How the model is named in the YAML (Hub id, or the folder). */
-  modelRef: string
+  /** How the model is named in the YAML (default: the loaded model's Hub id, or its folder's absolute path). */
+  modelRef?: string
   target: TargetSize
   strategy: StrategyName
   /** Evaluation texts; required by every strategy except `identity`. */
   texts?: string[]
   dtype?: string
-  /** Where to write the YAML; nothing is written when absent. */
+  /** Where to write the plan; nothing is written when absent. */
   out?: string
+  /** What to write to `out` (default mergekit YAML). */
+  format?: PlanFormat
   /** Looks up a point measured earlier (the store, `--from-db`); when given, nothing is measured. */
   storedPoint?: (strategy: StrategyName, added: number) => Promise<CurvePoint | undefined>
 }
@@ -53,46 +61,64 @@ export interface PlanReport {
   config: MergeConfig
   yaml: string
   out?: string
+  format: PlanFormat
+  /** The measured curve the choice came from (its points, per-layer Block Influence and the base loss), when measured. */
+  curve?: Pick<CurveReport, 'points' | 'baseParams' | 'baseLoss' | 'blockInfluence' | 'tokens' | 'numLayers'>
+  /** The weight format the plan was measured with (absent when nothing was measured). The YAML names the original weights either way. */
+  weightFormat?: FormatDecision
 }
 
 export async function* planExpansionIter(params: PlanExpansionParams): AsyncGenerator<MeasureCurveEvent, PlanReport> {
-  const modelConfig = await loadModelConfig(params.modelDir)
-  const arch = resolveArchitecture(modelConfig, `${params.modelDir}/config.json`)
-  const breakdown = parameterBreakdown({arch, config: modelConfig, shapes: await readTensorShapes({dir: params.modelDir}), source: params.modelDir})
+  const model = await modelOf(params)
+  if (params.out !== undefined) {
+    await refuseYamlIntoModel(params.out, model.location.dir)
+  }
+  if (params.store !== undefined) {
+    await assertStoreWritable(params.store)
+  }
+  const {arch, breakdown} = model
+  const modelRef = params.modelRef ?? model.reference
   const target = resolveTargetSize({breakdown, target: params.target})
   const numLayers = breakdown.perLayer.length
+  const strategy = strategyOf(params.strategy)
+  // Identity copies are exact by construction: nothing to measure.
+  const exact = strategy.kind === 'placement' && !strategy.measured ? strategy : undefined
   const k = target.addLayers
-  let chosen: {duplications: Duplication[]; kl: number; loss?: number; lossDelta: number; top1: number; tokens?: number; source: PlanReport['source']}
+  let measured: PlanReport['curve']
+  let chosen: {duplications: Duplication[]; kl: number; loss?: number; lossDelta: number; top1: number; tokens?: number; source: PlanReport['source']; weightFormat?: FormatDecision}
   if (params.storedPoint) {
     const known = await params.storedPoint(params.strategy, k)
     if (!known) {
       throw new UsageError(`the store has no ${params.strategy} curve point with ${k} added layers for this model: run \`dlec curve\` with --max-add ${k} first (same --db${params.texts ? ' and --data' : ''})`)
     }
     chosen = {...known, loss: known.measured ? known.loss : undefined, source: 'store'}
-  } else if (params.strategy === 'identity') {
-    chosen = {duplications: identityPlacement({numLayers, k}), kl: 0, lossDelta: 0, top1: 1, source: 'construction'}
+  } else if (exact !== undefined) {
+    chosen = {duplications: exact.place({numLayers, band: {start: 0, end: numLayers}, blockInfluence: [], dlecFlagged: []}, k), kl: 0, lossDelta: 0, top1: 1, source: 'construction'}
   } else {
     if (params.texts === undefined) {
       throw new UsageError(`--data is required: strategy ${params.strategy} measures its choice on evaluation text`)
     }
-    const curve = yield* measureCurveIter({...params, texts: params.texts, strategies: [params.strategy], maxAdd: k})
+    const curve = yield* measureCurveIter({...params, model, texts: params.texts, strategies: [params.strategy], maxAdd: k})
     const point = curve.points.find((p) => p.added === k)
     if (!point) {
       throw new UsageError(`${params.strategy} found no expansion of exactly ${k} layers with blocks of ${(params.blockSizes ?? [1]).join('/')} (include 1 in --block-sizes)`)
     }
-    chosen = {...point, tokens: curve.tokens, source: 'measured'}
+    chosen = {...point, tokens: curve.tokens, source: 'measured', weightFormat: curve.weightFormat}
+    measured = {points: curve.points, baseParams: curve.baseParams, baseLoss: curve.baseLoss, blockInfluence: curve.blockInfluence, tokens: curve.tokens, numLayers: curve.numLayers}
   }
   const layers = expandLayers(numLayers, chosen.duplications)
-  const identityCopies = params.strategy === 'identity'
-  const config = layerSequenceToConfig({model: params.modelRef, layers, dtype: params.dtype, identityCopies, arch})
+  const identityCopies = exact !== undefined
+  const config = layerSequenceToConfig({model: modelRef, layers, dtype: params.dtype, identityCopies, arch})
   const yaml = toYaml(config)
   if (params.out !== undefined) {
-    const tmp = `${params.out}.tmp-${process.pid}`
-    await writeFile(tmp, yaml)
-    await rename(tmp, params.out)
+    try {
+      await writeFileAtomic(params.out, renderPlanFormat({format: params.format ?? 'mergekit', layers, yaml, model: modelRef, identityCopies}))
+    } catch (error) {
+      throw new UsageError(`${params.out}: cannot write the plan (${fsReason(error)})`, isOutOfSpace(error) ? 'DLEC_OUT_NO_SPACE' : 'DLEC_OUT_WRITE')
+    }
   }
   return {
-    model: params.modelRef,
+    model: modelRef,
     strategy: params.strategy,
     target,
     duplications: chosen.duplications,
@@ -109,15 +135,24 @@ export async function* planExpansionIter(params: PlanExpansionParams): AsyncGene
     config,
     yaml,
     out: params.out,
+    format: params.format ?? 'mergekit',
+    ...(measured === undefined ? {} : {curve: measured}),
+    ...(chosen.weightFormat === undefined ? {} : {weightFormat: chosen.weightFormat}),
+  }
+}
+
+/** The plan YAML must not land inside the model folder (e.g. `--out MODEL/config.json`) nor replace a folder. */
+async function refuseYamlIntoModel(out: string, modelDir: string): Promise<void> {
+  const model = [resolve(modelDir), await realpath(modelDir).catch(() => resolve(modelDir))]
+  const target = [resolve(out), await realOutputPath(out)]
+  if (target.some((t) => model.some((m) => t === m || t.startsWith(m + sep)))) {
+    throw new UsageError(`--out ${out} is inside the model folder ${modelDir}: the plan would overwrite the model's own files; write it elsewhere`, 'DLEC_OUT_IN_MODEL')
+  }
+  if (existsSync(out) && statSync(out).isDirectory()) {
+    throw new UsageError(`--out ${out} is a folder; give the plan a file name (e.g. ${join(out, 'plan.yaml')})`, 'DLEC_OUT_IS_DIR')
   }
 }
 
 export async function planExpansion(params: PlanExpansionParams): Promise<PlanReport> {
-  const it = planExpansionIter(params)
-  for (;;) {
-    const r = await it.next()
-    if (r.done === true) {
-      return r.value
-    }
-  }
+  return drain(planExpansionIter(params))
 }

@@ -1,5 +1,5 @@
 import {UsageError} from '../errors.js'
-import type {Duplication} from '../scoring/layer-plan.js'
+import type {Duplication} from './layer-plan.js'
 
 /**
  * The `curve` strategy: k single-layer duplicates distributed along the allowed band of depth in

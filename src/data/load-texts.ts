@@ -1,6 +1,7 @@
 import {readFile, stat} from 'node:fs/promises'
 import {DataError, StoreError} from '../errors.js'
 import {sqlString, withMemoryDb} from '../store/db.js'
+import {fsReason} from '../util/fs-error.js'
 import {formatFromFileName} from './text-format.js'
 import type {TextFormat} from './text-format.js'
 
@@ -67,6 +68,9 @@ async function checkReadable(path: string): Promise<void> {
     if (info.isDirectory()) {
       throw new DataError(`${path}: is a directory, not a data file`)
     }
+    if (!info.isFile()) {
+      throw new DataError(`${path}: not a regular file (a FIFO, socket or device cannot be read as data)`)
+    }
   } catch (error) {
     if (error instanceof DataError) {
       throw error
@@ -76,12 +80,25 @@ async function checkReadable(path: string): Promise<void> {
   }
 }
 
+/** The file as UTF-8 text: invalid UTF-8, or NUL bytes (a binary file), are refused rather than read as garbage. */
 async function readUtf8(path: string): Promise<string> {
+  let bytes: Uint8Array
   try {
-    return await readFile(path, 'utf8')
+    bytes = await readFile(path)
   } catch (error) {
-    throw new DataError(`${path}: cannot read the data file (${(error as Error).message})`)
+    throw new DataError(`${path}: cannot read the data file (${fsReason(error)})`)
   }
+  let text: string
+  try {
+    text = new TextDecoder('utf-8', {fatal: true}).decode(bytes)
+  } catch {
+    throw new DataError(`${path}: not valid UTF-8 text (a binary file? give --format parquet for Parquet)`)
+  }
+  const nul = text.indexOf('\0')
+  if (nul >= 0) {
+    throw new DataError(`${path}: holds a NUL byte at character ${nul}: a binary file, not text`)
+  }
+  return text
 }
 
 function parseJsonRows(path: string, raw: string): unknown[] {

@@ -1,17 +1,16 @@
-import {DataError} from '../errors.js'
+import {DataError, InterruptedError} from '../errors.js'
 import {openDecoderIter, type Decoder, type OpenDecoderEvent} from '../onnx/open-decoder.js'
 import {loadTokenizer} from '../tokenizer/load-tokenizer.js'
-import type {WeightFormat} from '../onnx/weight-store.js'
+import {decoderOptions, type DecoderOptions} from '../onnx/devices.js'
+import {modelOf, type ModelInput} from '../model/loaded-model.js'
+import {drain} from '../drain.js'
+import type {FormatDecision} from '../onnx/weight-format.js'
 import type {BranchScale} from '../onnx/decoder-graph.js'
 import {compareTotals, nllTotals} from './logit-stats.js'
 import {probeAccuracy, type ProbeItem, type ProbeResult} from './probe.js'
 import {tokenWindows} from './token-windows.js'
 
-export interface EvaluateParams {
-  /** Local model folder. */
-  modelDir: string
-  /** Cache folder for converted weights and graphs. */
-  cacheDir: string
+export interface EvaluateParams extends ModelInput, DecoderOptions {
   /** Layer sequence to evaluate (default: the model's own layers). */
   layers?: number[]
   /** Per position of `layers`: output scales of that copy (identity copies: 0). */
@@ -23,15 +22,22 @@ export interface EvaluateParams {
   batchSize?: number
   /** Tokens per row; longer texts are chunked (default: the model's positions, at most 1024). */
   windowSize?: number
-  threads?: number
-  /** Weight format of the graphs (default fp32). */
-  quant?: WeightFormat
+  /** Stops between batches (an InterruptedError). */
+  signal?: AbortSignal
   /** Multiple-choice items scored by log-likelihood, for the candidate and the original. */
   probe?: ProbeItem[]
+  /**
+   * The model to compare against (e.g. the base of a merged folder), run on the same tokens: the
+   * tokenizer is this one's, and both must share the vocabulary. Default: `modelDir` itself with
+   * its own layers.
+   */
+  baseDir?: string
 }
 
 export interface EvalReport {
   modelDir: string
+  /** The model compared against when it is not `modelDir` (--base). */
+  baseDir?: string
   layers: number[]
   /** Output scales of scaled copies, by position in `layers` (absent when none). */
   scales?: (BranchScale | undefined)[]
@@ -57,6 +63,8 @@ export interface EvalReport {
   /** loss - original.loss. */
   lossDelta: number
   probe?: {candidate: ProbeResult; original: ProbeResult}
+  /** The weight format the graphs ran, and why. */
+  weightFormat: FormatDecision
 }
 
 export type EvaluateEvent = OpenDecoderEvent | {type: 'eval'; done: number; total: number}
@@ -66,15 +74,27 @@ export type EvaluateEvent = OpenDecoderEvent | {type: 'eval'; done: number; tota
  * and its distance to the original on the same tokens (KL, top-1 agreement, loss change).
  */
 export async function* evaluateIter(params: EvaluateParams): AsyncGenerator<EvaluateEvent, EvalReport> {
-  const tokenizer = loadTokenizer(params.modelDir)
-  const decoder: Decoder = yield* openDecoderIter({modelDir: params.modelDir, cacheDir: params.cacheDir, threads: params.threads, quant: params.quant})
+  const baseDir = params.baseDir
+  const model = await modelOf(params)
+  const modelDir = model.location.dir
+  const tokenizer = loadTokenizer(baseDir ?? modelDir)
+  const decoder: Decoder = yield* openDecoderIter({...decoderOptions(params), model, signal: params.signal})
+  let base: Decoder | undefined
   try {
     const {spec} = decoder
-    const original = Array.from({length: spec.numLayers}, (_, i) => i)
-    const layers = params.layers ?? original
+    if (baseDir !== undefined) {
+      // the same weight format as the model's, so the comparison is like with like
+      base = yield* openDecoderIter({...decoderOptions(params), modelDir: baseDir, quant: decoder.weightFormat.format, signal: params.signal})
+      if (base.spec.vocab !== spec.vocab) {
+        throw new DataError(`--base ${baseDir}: vocabulary of ${base.spec.vocab} tokens, but ${modelDir} has ${spec.vocab}: they cannot be compared on the same tokens`)
+      }
+    }
+    const reference = base ?? decoder
+    const original = Array.from({length: reference.spec.numLayers}, (_, i) => i)
+    const layers = params.layers ?? Array.from({length: spec.numLayers}, (_, i) => i)
     const scales = params.scales?.some((x) => x !== undefined) === true ? params.scales : undefined
-    const same = scales === undefined && layers.length === original.length && layers.every((l, i) => l === i)
-    const windowSize = Math.min(params.windowSize ?? 1024, spec.maxPositions)
+    const same = base === undefined && scales === undefined && layers.length === original.length && layers.every((l, i) => l === i)
+    const windowSize = Math.min(params.windowSize ?? 1024, spec.maxPositions, reference.spec.maxPositions)
     const windows = tokenWindows({tokenizer, texts: params.texts, windowSize, maxTokens: params.maxTokens})
     if (windows.rows.length === 0) {
       throw new DataError(`the evaluation data has no text of 2 or more tokens (${params.texts.length} texts)`)
@@ -82,6 +102,9 @@ export async function* evaluateIter(params: EvaluateParams): AsyncGenerator<Eval
     const batchSize = Math.max(1, params.batchSize ?? 4)
     const totals = {tokens: 0, nll: 0, referenceNll: 0, kl: 0, agree: 0}
     for (let at = 0; at < windows.rows.length; at += batchSize) {
+      if (params.signal?.aborted === true) {
+        throw new InterruptedError(`evaluation stopped after ${at}/${windows.rows.length} rows; nothing was written`)
+      }
       const rows = windows.rows.slice(at, at + batchSize)
       const cand = await decoder.run({inputIds: rows, layers, scales, outputs: {logits: 'all'}})
       const logits = cand.outputs.logits?.data as Float32Array
@@ -92,7 +115,7 @@ export async function* evaluateIter(params: EvaluateParams): AsyncGenerator<Eval
         totals.referenceNll += t.nll
         totals.agree += t.tokens
       } else {
-        const ref = await decoder.run({inputIds: rows, layers: original, outputs: {logits: 'all'}})
+        const ref = await reference.run({inputIds: rows, layers: original, outputs: {logits: 'all'}})
         const t = compareTotals(logits, ref.outputs.logits?.data as Float32Array, rows, cand.seqLen, spec.vocab)
         totals.tokens += t.tokens
         totals.nll += t.nll
@@ -105,12 +128,13 @@ export async function* evaluateIter(params: EvaluateParams): AsyncGenerator<Eval
     let probe: EvalReport['probe']
     if (params.probe !== undefined) {
       const candidate = await probeAccuracy({decoder, tokenizer, items: params.probe, layers, scales, batchSize})
-      probe = {candidate, original: same ? candidate : await probeAccuracy({decoder, tokenizer, items: params.probe, layers: original, batchSize})}
+      probe = {candidate, original: same ? candidate : await probeAccuracy({decoder: reference, tokenizer, items: params.probe, layers: original, batchSize})}
     }
     const loss = totals.nll / totals.tokens
     const originalLoss = totals.referenceNll / totals.tokens
     return {
-      modelDir: params.modelDir,
+      modelDir,
+      ...(baseDir === undefined ? {} : {baseDir}),
       layers,
       ...(scales === undefined ? {} : {scales}),
       numLayers: spec.numLayers,
@@ -127,19 +151,15 @@ export async function* evaluateIter(params: EvaluateParams): AsyncGenerator<Eval
       top1Agreement: totals.agree / totals.tokens,
       lossDelta: loss - originalLoss,
       ...(probe === undefined ? {} : {probe}),
+      weightFormat: decoder.weightFormat,
     }
   } finally {
+    await base?.release()
     await decoder.release()
   }
 }
 
 /** evaluateIter without progress events. */
 export async function evaluate(params: EvaluateParams): Promise<EvalReport> {
-  const it = evaluateIter(params)
-  for (;;) {
-    const r = await it.next()
-    if (r.done === true) {
-      return r.value
-    }
-  }
+  return drain(evaluateIter(params))
 }

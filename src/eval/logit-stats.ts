@@ -65,10 +65,23 @@ export function nllTotals(logits: Float32Array, rows: number[][], seqLen: number
 
 /** NLL of the candidate, plus KL(reference || candidate) and top-1 agreement per prediction. */
 export function compareTotals(candidate: Float32Array, reference: Float32Array, rows: number[][], seqLen: number, vocab: number): ComparisonTotals {
+  const totals: ComparisonTotals = {tokens: 0, nll: 0, kl: 0, agree: 0, referenceNll: 0}
+  for (const r of compareRows(candidate, reference, rows, seqLen, vocab)) {
+    totals.tokens += r.tokens
+    totals.nll += r.nll
+    totals.kl += r.kl
+    totals.agree += r.agree
+    totals.referenceNll += r.referenceNll
+  }
+  return totals
+}
+
+/** compareTotals of each row on its own (the unit the bootstrap resamples). */
+export function compareRows(candidate: Float32Array, reference: Float32Array, rows: number[][], seqLen: number, vocab: number): ComparisonTotals[] {
   const lc = new Float64Array(vocab)
   const lr = new Float64Array(vocab)
-  const totals: ComparisonTotals = {tokens: 0, nll: 0, kl: 0, agree: 0, referenceNll: 0}
-  rows.forEach((row, b) => {
+  return rows.map((row, b) => {
+    const totals: ComparisonTotals = {tokens: 0, nll: 0, kl: 0, agree: 0, referenceNll: 0}
     for (let t = 0; t + 1 < row.length; t++) {
       const at = (b * seqLen + t) * vocab
       logSoftmax(candidate, at, vocab, lc)
@@ -85,6 +98,6 @@ export function compareTotals(candidate: Float32Array, reference: Float32Array, 
       totals.agree += argmax(lc) === argmax(lr) ? 1 : 0
       totals.tokens++
     }
+    return totals
   })
-  return totals
 }

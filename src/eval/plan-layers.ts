@@ -1,12 +1,9 @@
 import {ConfigError} from '../errors.js'
-import {matchCheckpoint} from '../architectures/match-checkpoint.js'
-import {numLayersOf, resolveArchitecture} from '../architectures/registry.js'
 import type {WeightRole} from '../architectures/schema.js'
 import {layerMap} from '../mergekit/layer-map.js'
 import {readMergeConfig} from '../mergekit/read-merge-config.js'
 import {resolveParameter} from '../mergekit/resolve-parameter.js'
-import {loadModelConfig} from '../model/load-model-config.js'
-import {readWeightFiles} from '../onnx/weight-files.js'
+import {modelOf, type ModelInput} from '../model/loaded-model.js'
 import type {BranchScale} from '../onnx/decoder-graph.js'
 
 export interface PlanLayers {
@@ -27,7 +24,7 @@ const BRANCH: Partial<Record<WeightRole, keyof BranchScale>> = {o_proj: 'attn', 
  * copying weights. Refuses what shared weights cannot express: other merge methods, several source
  * models, `scale` on any other tensor (merge those first, then evaluate the merged folder).
  */
-export async function planLayers(params: {file: string; modelDir: string}): Promise<PlanLayers> {
+export async function planLayers(params: {file: string} & ModelInput): Promise<PlanLayers> {
   const {file} = params
   const {config, warnings} = await readMergeConfig(file)
   if (config.merge_method !== 'passthrough') {
@@ -38,11 +35,7 @@ export async function planLayers(params: {file: string; modelDir: string}): Prom
   if (models.size !== 1) {
     throw new ConfigError(`${file}: the plan takes layers from ${models.size} models (${[...models].join(', ')}); --plan evaluates one model's layer sequence`, 'DLEC_PLAN_UNSUPPORTED')
   }
-  const modelConfig = await loadModelConfig(params.modelDir)
-  const arch = resolveArchitecture(modelConfig)
-  const numLayers = numLayersOf(modelConfig, arch)
-  const names = (await readWeightFiles(params.modelDir)).tensors.keys()
-  const tensors = matchCheckpoint({arch, numLayers, names}).tensors
+  const tensors = (await modelOf(params)).match.tensors
   const last = Math.max(0, ...map.map((e) => e.slice))
   const refuse = (tensor: string, value: number): never => {
     throw new ConfigError(

@@ -1,4 +1,4 @@
-import {readFile} from 'node:fs/promises'
+import {decodeUtf8, readInputFile} from '../util/read-input-file.js'
 import {DataError} from '../errors.js'
 import type {Decoder} from '../onnx/open-decoder.js'
 import type {BranchScale} from '../onnx/decoder-graph.js'
@@ -14,6 +14,8 @@ export interface ProbeItem {
 
 export interface ProbeResult {
   items: number
+  /** Items whose highest total log-likelihood choice is the answer. */
+  correct?: number
   /** Share of items whose highest total log-likelihood choice is the answer (lm-eval `acc`). */
   accuracy: number
   /** The same with log-likelihood per character of the choice (lm-eval `acc_norm`). */
@@ -24,13 +26,14 @@ export interface ProbeResult {
  * Reads a probe file: JSONL, one `{"question", "choices": [...], "answer"}` per line; `answer` is
  * the choice's index, its text, or its letter (A, B, ...).
  */
+/** The largest probe file read (benchmark item files are a few MB). */
+const MAX_PROBE_BYTES = 512 * 1024 * 1024
+
 export async function readProbeItems(file: string): Promise<ProbeItem[]> {
-  let raw: string
-  try {
-    raw = await readFile(file, 'utf8')
-  } catch (error) {
-    throw new DataError(`${file}: cannot read probe file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`)
+  const fail = (why: string): never => {
+    throw new DataError(`${file}: cannot read probe file (${why})`)
   }
+  const raw = decodeUtf8(await readInputFile(file, {maxBytes: MAX_PROBE_BYTES, fail}), fail)
   const items: ProbeItem[] = []
   for (const [i, line] of raw.split('\n').entries()) {
     if (line.trim().length === 0) {
@@ -108,7 +111,30 @@ export async function probeAccuracy(params: {
     correct += argmax(s) === item.answer ? 1 : 0
     correctNorm += argmax(norm) === item.answer ? 1 : 0
   }
-  return {items: items.length, accuracy: correct / items.length, accuracyNorm: correctNorm / items.length}
+  return {items: items.length, correct, accuracy: correct / items.length, accuracyNorm: correctNorm / items.length}
+}
+
+/** The Wilson score interval of a proportion (95% by default): sound at 0 / n and n / n, unlike the normal one. */
+export function wilsonInterval(successes: number, n: number, z = 1.959963984540054): [number, number] {
+  if (n === 0) {
+    return [0, 1]
+  }
+  const p = successes / n
+  const z2 = z * z
+  const centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+  const half = (z / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))
+  // exact at the edges (rounding would otherwise leave 1 - ε above n / n)
+  return [successes === 0 ? 0 : Math.max(0, centre - half), successes === n ? 1 : Math.min(1, centre + half)]
+}
+
+/** Newcombe's interval (method 10, from the two Wilson intervals) of the difference of two proportions a - b. */
+export function proportionDifferenceInterval(a: {successes: number; n: number}, b: {successes: number; n: number}): [number, number] {
+  const pa = a.successes / a.n
+  const pb = b.successes / b.n
+  const [la, ua] = wilsonInterval(a.successes, a.n)
+  const [lb, ub] = wilsonInterval(b.successes, b.n)
+  const d = pa - pb
+  return [d - Math.sqrt((pa - la) ** 2 + (ub - pb) ** 2), d + Math.sqrt((ua - pa) ** 2 + (pb - lb) ** 2)]
 }
 
 function argmax(a: number[]): number {

@@ -1,4 +1,5 @@
 import {DataError} from '../errors.js'
+import {encodePrefix} from '../tokenizer/encode-prefix.js'
 import type {TextTokenizer} from '../tokenizer/load-tokenizer.js'
 
 export interface TokenWindows {
@@ -27,7 +28,9 @@ export function tokenWindows(params: {tokenizer: TextTokenizer; texts: string[];
   let truncated = false
   const budget = params.maxTokens ?? Number.POSITIVE_INFINITY
   for (const text of texts) {
-    const ids = tokenizer.encode(text)
+    // Only what the budget can still use is tokenized (a huge single-line text costs no more); one
+    // token more tells whether the budget cut the text.
+    const ids = encodePrefix(tokenizer, text, budget - total + 1)
     if (ids.length < 2) {
       continue
     }

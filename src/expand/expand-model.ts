@@ -1,13 +1,16 @@
-import {mkdtemp, rm, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
-import {join, resolve} from 'node:path'
+import {resolve} from 'node:path'
+import {drain} from '../drain.js'
+import {modelOf} from '../model/loaded-model.js'
+import {decoderOptions} from '../onnx/devices.js'
 import {evaluateIter, type EvaluateEvent} from '../eval/evaluate.js'
-import {mergeModel, type MergeEngine, type MergeReport} from '../merge/merge-model.js'
+import {mergeModelIter, type MergeEngine, type MergeReport} from '../merge/merge-model.js'
 import type {MergeEvent} from '../merge/merge-event.js'
-import type {ModelLookup} from '../merge/prepare-native-merge.js'
+import type {ModelLookup} from '../model/resolve-model.js'
 import {refuseExistingOutput} from '../merge/staging-dir.js'
 import {planExpansionIter, type PlanExpansionParams, type PlanReport} from '../curve/plan-expansion.js'
 import type {MeasureCurveEvent} from '../curve/measure-curve.js'
+import type {MeasuredCardParams} from '../publish/measured-card.js'
+import {writeMeasuredCard} from '../publish/write-measured-card.js'
 
 /**
  * `dlec expand`: the whole pipeline in one call. Plans the expansion (measured on the texts, or by
@@ -23,8 +26,11 @@ export interface ExpandParams extends Omit<PlanExpansionParams, 'out'> {
   outShardSize?: number
   mergekitPath?: string
   pathEnv?: string
+  /** How the merge finds the plan's model when it is a Hub id (the HF cache, offline mode, token). */
   modelLookup: ModelLookup
   signal?: AbortSignal
+  /** The measured model card written into OUT (README.md + images/) after the check, replacing the merge's card. */
+  card?: Pick<MeasuredCardParams, 'name' | 'baseModel' | 'license' | 'data' | 'search'>
 }
 
 export interface ExpandReport {
@@ -38,10 +44,12 @@ export interface ExpandReport {
     /** |merged loss - loss the plan measured zero-copy|: ~1e-6 when the merge is the planned model (absent for identity plans, judged by construction). */
     planLossError?: number
   }
+  /** Files of the measured card written into OUT (README.md, images/...). */
+  cardFiles?: string[]
 }
 
 export type ExpandEvent =
-  | {type: 'phase'; phase: 'plan' | 'merge' | 'check'}
+  | {type: 'phase'; phase: 'plan' | 'merge' | 'check'; model?: string}
   | MeasureCurveEvent
   | MergeEvent
   | EvaluateEvent
@@ -49,48 +57,53 @@ export type ExpandEvent =
 export async function* expandModelIter(params: ExpandParams): AsyncGenerator<ExpandEvent, ExpandReport> {
   // Checked before the (possibly long) measurements, and again by the merge itself.
   refuseExistingOutput(params.out, params.force)
+  const model = await modelOf(params)
   yield {type: 'phase', phase: 'plan'}
-  const plan = yield* planExpansionIter({...params, out: undefined})
-  const work = await mkdtemp(join(tmpdir(), 'dlec-expand-'))
-  try {
-    const yamlPath = join(work, 'plan.yaml')
-    await writeFile(yamlPath, plan.yaml)
-    yield {type: 'phase', phase: 'merge'}
-    const merge: MergeReport = yield* mergeModel({
-      config: yamlPath,
-      out: params.out,
-      engine: params.engine ?? 'auto',
-      outShardSize: params.outShardSize ?? 5_000_000_000,
-      force: params.force,
-      mergekitPath: params.mergekitPath,
-      pathEnv: params.pathEnv,
-      lookup: params.modelLookup,
-      signal: params.signal,
-    })
-    if (params.texts === undefined) {
-      return {plan, merge}
-    }
-    yield {type: 'phase', phase: 'check'}
-    const merged = yield* evaluateIter({
-      modelDir: resolve(params.out),
-      cacheDir: params.cacheDir,
-      texts: params.texts,
-      maxTokens: params.maxTokens,
-      batchSize: params.batchSize,
-      windowSize: params.windowSize,
-      threads: params.threads,
-    })
-    return {
-      plan,
-      merge,
-      check: {
-        loss: merged.loss,
-        perplexity: merged.perplexity,
-        tokens: merged.tokens,
-        planLossError: plan.loss === undefined ? undefined : Math.abs(merged.loss - plan.loss),
-      },
-    }
-  } finally {
-    await rm(work, {recursive: true, force: true})
+  const plan = yield* planExpansionIter({...params, model, out: undefined})
+  yield {type: 'phase', phase: 'merge'}
+  const merge: MergeReport = yield* mergeModelIter({
+    config: {config: plan.config, text: plan.yaml},
+    out: params.out,
+    engine: params.engine ?? 'auto',
+    outShardSize: params.outShardSize ?? 5_000_000_000,
+    force: params.force,
+    mergekitPath: params.mergekitPath,
+    pathEnv: params.pathEnv,
+    lookup: params.modelLookup,
+    signal: params.signal,
+  })
+  const withCard = async (report: ExpandReport): Promise<ExpandReport> =>
+    params.card === undefined
+      ? report
+      : {...report, cardFiles: await writeMeasuredCard({...params.card, dir: resolve(params.out), plan, check: report.check, engine: merge.engine})}
+  if (params.texts === undefined) {
+    return withCard({plan, merge})
   }
+  yield {type: 'phase', phase: 'check'}
+  const merged = yield* evaluateIter({
+    ...decoderOptions(params),
+    modelDir: resolve(params.out),
+    texts: params.texts,
+    maxTokens: params.maxTokens,
+    batchSize: params.batchSize,
+    windowSize: params.windowSize,
+    // the same weight format as the plan's measurement, so the loss check compares like with like
+    quant: plan.weightFormat?.format ?? params.quant,
+    signal: params.signal,
+  })
+  return withCard({
+    plan,
+    merge,
+    check: {
+      loss: merged.loss,
+      perplexity: merged.perplexity,
+      tokens: merged.tokens,
+      planLossError: plan.loss === undefined ? undefined : Math.abs(merged.loss - plan.loss),
+    },
+  })
+}
+
+/** expandModelIter without progress events. */
+export async function expandModel(params: ExpandParams): Promise<ExpandReport> {
+  return drain(expandModelIter(params))
 }

@@ -1,14 +1,33 @@
+import {existsSync, statSync} from 'node:fs'
+import {mkdtemp, readdir, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {performance} from 'node:perf_hooks'
+import {drain} from '../drain.js'
 import {MergekitError} from '../errors.js'
-import {layerMap} from '../mergekit/layer-map.js'
+import {layerMap, slicesOf} from '../mergekit/layer-map.js'
+import {parseModelReference} from '../mergekit/model-reference.js'
+import {checkSideFiles} from './check-side-files.js'
+import {tokenizerFilesToCopy} from './tokenizer-files.js'
+import type {MergeConfig} from '../mergekit/merge-config.js'
 import {readMergeConfig} from '../mergekit/read-merge-config.js'
-import {findMergekit, runMergekit} from '../mergekit/run-mergekit.js'
-import {executeMerge} from './execute.js'
+import {findMergekit, runMergekit} from './engines/run-mergekit.js'
+import {executeMerge} from './engines/execute-native.js'
 import type {MergeEvent} from './merge-event.js'
-import {ShardedTensorIndex} from '../safetensors/reader.js'
-import {prepareNativeMerge, type ModelLookup} from './prepare-native-merge.js'
+import {prepareNativeMerge} from './prepare-native-merge.js'
+import type {ModelLookup} from '../model/resolve-model.js'
 
 export type MergeEngine = 'auto' | 'mergekit' | 'native'
+
+/** A mergekit config parsed already: the validated config and the YAML text it came from. */
+export interface ParsedMergeYaml {
+  config: MergeConfig
+  /** The YAML, written verbatim as mergekit_config.yml (and given to mergekit-yaml). */
+  text: string
+  warnings?: string[]
+  /** What to call it in messages (default `the plan`). */
+  source?: string
+}
 
 /** One row of the copy plan, as `--dry-run` shows it. */
 export interface PlanRow {
@@ -36,13 +55,9 @@ export interface MergeReport {
   seconds: number
 }
 
-/**
- * `dlec merge`: reads and validates the YAML, picks the engine (auto: mergekit-yaml when found,
- * else native), and runs it, yielding progress events; returns the report. `dryRun` plans the
- * native copy (refusing what the native engine would refuse) and writes nothing.
- */
-export async function* mergeModel(params: {
-  config: string
+export interface MergeModelParams {
+  /** The mergekit YAML: a file, or a config parsed already (with its YAML text). */
+  config: string | ParsedMergeYaml
   out: string
   engine?: MergeEngine
   dryRun?: boolean
@@ -53,9 +68,17 @@ export async function* mergeModel(params: {
   pathEnv?: string
   lookup?: ModelLookup
   signal?: AbortSignal
-}): AsyncGenerator<MergeEvent, MergeReport> {
+}
+
+/**
+ * `dlec merge`: reads and validates the YAML, picks the engine (auto: mergekit-yaml when found,
+ * else native), and runs it, yielding progress events; returns the report. `dryRun` plans the
+ * native copy (refusing what the native engine would refuse) and writes nothing.
+ */
+export async function* mergeModelIter(params: MergeModelParams): AsyncGenerator<MergeEvent, MergeReport> {
   const started = performance.now()
-  const {config, text, warnings} = await readMergeConfig(params.config)
+  const {config, text, warnings} = typeof params.config === 'string' ? await readMergeConfig(params.config) : {warnings: [], ...params.config}
+  const source = typeof params.config === 'string' ? params.config : (params.config.source ?? 'the plan')
   const layers = layerMap(config).length
   const engine = params.engine ?? 'auto'
   const mergekit = engine === 'native' ? undefined : findMergekit({explicit: params.mergekitPath, pathEnv: params.pathEnv})
@@ -75,17 +98,28 @@ export async function* mergeModel(params: {
   })
   if (mergekit !== undefined && !params.dryRun) {
     const reason = engine === 'auto' ? `auto: mergekit-yaml found at ${mergekit}` : 'requested'
-    const run = runMergekit({mergekit, config: params.config, out: params.out, outShardSize: params.outShardSize, force: params.force, signal: params.signal})
-    const files = yield* forwardEvents(run)
-    const written = await ShardedTensorIndex.open(params.out)
-    const bytes = written.names().reduce((sum, name) => sum + written.info(name).byteLength, 0)
-    const tensors = written.names().length
-    await written.close()
-    return report({engine: 'mergekit', engineReason: reason, files, bytes, tensors})
+    // mergekit reads a file: a parsed config is written to a private temp folder for it.
+    await checkDonorSideFiles(config)
+    const work = typeof params.config === 'string' ? undefined : await mkdtemp(join(tmpdir(), 'dlec-merge-'))
+    let written: {files: string[]; bytes: number; tensors: number}
+    try {
+      const file = work === undefined ? source : join(work, 'plan.yaml')
+      if (work !== undefined) {
+        await writeFile(file, text)
+      }
+      // runMergekit checks what mergekit wrote before moving it into place (a mergekit exiting 0
+      // with unusable output leaves no OUT) and counts its tensors.
+      written = yield* runMergekit({mergekit, config: file, out: params.out, outShardSize: params.outShardSize, force: params.force, signal: params.signal})
+    } finally {
+      if (work !== undefined) {
+        await rm(work, {recursive: true, force: true})
+      }
+    }
+    return report({engine: 'mergekit', engineReason: reason, files: written.files, bytes: written.bytes, tensors: written.tensors})
   }
   const reason =
     engine === 'native' ? 'requested' : params.dryRun ? 'dry run: the native copy plan (what mergekit would write)' : 'auto: mergekit-yaml not found on PATH'
-  const prep = await prepareNativeMerge({config, yaml: text, source: params.config, out: params.out, outShardSize: params.outShardSize, lookup: params.lookup})
+  const prep = await prepareNativeMerge({config, yaml: text, source, out: params.out, outShardSize: params.outShardSize, lookup: params.lookup})
   try {
     const {plan} = prep
     if (params.dryRun) {
@@ -101,21 +135,28 @@ export async function* mergeModel(params: {
       return report({engine: 'native', engineReason: reason, tensors: plan.ops.length, bytes: plan.totalBytes, plan: rows, files: [...plan.shardFiles, ...prep.files.map((f) => f.name)]})
     }
     const run = executeMerge({plan, sources: prep.sources, out: params.out, files: prep.files, force: params.force, signal: params.signal})
-    const files = yield* forwardEvents(run)
+    const {files} = yield* run
     return report({engine: 'native', engineReason: reason, tensors: plan.ops.length, bytes: plan.totalBytes, files})
   } finally {
     await prep.close()
   }
 }
 
-/** Re-yields an engine's events and returns the files its `done` event lists. */
-async function* forwardEvents(run: AsyncGenerator<MergeEvent, unknown>): AsyncGenerator<MergeEvent, string[]> {
-  let files: string[] = []
-  for await (const event of run) {
-    if (event.type === 'done') {
-      files = event.files
-    }
-    yield event
+/** mergeModelIter without progress events. */
+export async function mergeModel(params: MergeModelParams): Promise<MergeReport> {
+  return drain(mergeModelIter(params))
+}
+
+/**
+ * mergekit copies the donor's tokenizer and generation files itself, through symlinks: for a local
+ * donor folder the same check as the native engine's runs first (a Hub donor is resolved and
+ * checked by mergekit's own download).
+ */
+async function checkDonorSideFiles(config: MergeConfig): Promise<void> {
+  const donor = config.base_model ?? slicesOf(config)[0]?.sources[0]?.model
+  const path = donor === undefined ? undefined : parseModelReference(donor)?.model.path
+  if (path === undefined || !existsSync(path) || !statSync(path).isDirectory()) {
+    return
   }
-  return files
+  await checkSideFiles({dir: path, names: tokenizerFilesToCopy(new Set(await readdir(path))), hubSnapshot: false})
 }

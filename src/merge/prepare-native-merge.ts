@@ -1,29 +1,26 @@
-import {readdir, readFile} from 'node:fs/promises'
-import {basename, join, resolve, sep} from 'node:path'
+import {readdir, readFile, realpath} from 'node:fs/promises'
+import {basename, join, resolve} from 'node:path'
 import {numLayersOf, resolveArchitecture, type ModelConfigJson} from '../architectures/registry.js'
 import type {ArchitectureDefinition} from '../architectures/schema.js'
 import {MergeError} from '../errors.js'
 import {renderModelCard} from '../hub/card.js'
+import {tensorBeyondDepth} from '../architectures/match-checkpoint.js'
 import {checkLayerRanges} from '../mergekit/check-layer-ranges.js'
 import {layerMap, slicesOf, type LayerMapEntry} from '../mergekit/layer-map.js'
 import type {MergeConfig} from '../mergekit/merge-config.js'
 import {parseModelReference} from '../mergekit/model-reference.js'
-import type {HubAccess} from '../model/download-model.js'
 import {loadModelConfig} from '../model/load-model-config.js'
-import {resolveModel, type ResolvedModel} from '../model/resolve-model.js'
+import {resolveModel, type ModelLookup, type ResolvedModel} from '../model/resolve-model.js'
 import {ShardedTensorIndex} from '../safetensors/reader.js'
 import {checkConversion} from './convert-chunk.js'
-import type {ExtraFile} from './execute.js'
+import type {ExtraFile} from './engines/execute-native.js'
 import {parseLosslessJson, stringifyLosslessJson} from './lossless-json.js'
 import {outputConfig} from './output-config.js'
 import {planPassthrough, type PassthroughPlan} from './passthrough-plan.js'
+import {checkSideFiles} from './check-side-files.js'
 import {refuseUnsupported} from './refuse-unsupported.js'
+import {realOutputPath, refuseOverlap} from './staging-dir.js'
 import {tokenizerFilesToCopy} from './tokenizer-files.js'
-
-export interface ModelLookup extends HubAccess {
-  cacheDir?: string
-  offline?: boolean
-}
 
 export interface PreparedMerge {
   plan: PassthroughPlan
@@ -71,11 +68,8 @@ export async function prepareNativeMerge(params: {
       if (parsed === undefined) {
         throw new MergeError(`${params.source}: cannot parse model reference ${ref}`)
       }
-      const resolved = await resolveModel({...params.lookup, model: parsed.model.path, revision: parsed.model.revision})
-      const out = resolve(params.out)
-      if (resolved.dir === out || resolved.dir.startsWith(out + sep) || out.startsWith(resolved.dir + sep)) {
-        throw new MergeError(`${params.out} overlaps the source model folder ${resolved.dir}: write the merge somewhere else`)
-      }
+      const resolved = await resolveModel({...params.lookup, cacheDir: params.lookup?.hubCache, model: parsed.model.path, revision: parsed.model.revision})
+      refuseOverlap(await realOutputPath(params.out), await realpath(resolved.dir), params.out, resolved.dir)
       models.set(ref, resolved)
       const modelConfig = await loadModelConfig(resolved.dir)
       configs.set(ref, modelConfig)
@@ -84,8 +78,14 @@ export async function prepareNativeMerge(params: {
         throw new MergeError(`${ref} is a ${modelArch.name} model but ${refs[0]} is ${arch.name}: mixing architectures is not supported`)
       }
       arch = modelArch
-      depths.set(ref, numLayersOf(modelConfig, modelArch, join(resolved.dir, 'config.json')))
-      sources.set(ref, await ShardedTensorIndex.open(resolved.dir))
+      const depth = numLayersOf(modelConfig, modelArch, join(resolved.dir, 'config.json'))
+      depths.set(ref, depth)
+      const index = await ShardedTensorIndex.open(resolved.dir)
+      sources.set(ref, index)
+      const beyond = tensorBeyondDepth(modelArch, depth, (n) => index.has(n))
+      if (beyond !== undefined) {
+        throw new MergeError(`${join(resolved.dir, 'config.json')}: says ${modelArch.numLayersKey} ${depth} but the checkpoint has ${beyond}: config.json undercounts the layers`, 'DLEC_CONFIG_MISMATCH')
+      }
     }
     if (arch === undefined) {
       throw new MergeError(`${params.source}: the config names no models`)
@@ -107,6 +107,7 @@ export async function prepareNativeMerge(params: {
     const donorJson = parseLosslessJson(await readFile(join(donorModel.dir, 'config.json'), 'utf8')) as ModelConfigJson
     const merged = outputConfig({donor: donorJson, arch, layers, sources: configs, dtype: config.out_dtype ?? config.dtype})
     const donorFiles = new Set(await readdir(donorModel.dir))
+    const sideFiles = await checkSideFiles({dir: donorModel.dir, names: tokenizerFilesToCopy(donorFiles), hubSnapshot: donorModel.revision !== undefined})
     const card = renderModelCard({
       name: basename(resolve(params.out)),
       models: refs,
@@ -119,7 +120,7 @@ export async function prepareNativeMerge(params: {
       {name: 'config.json', content: `${stringifyLosslessJson(merged)}\n`},
       {name: 'README.md', content: card},
       {name: 'mergekit_config.yml', content: params.yaml},
-      ...tokenizerFilesToCopy(donorFiles).map((name) => ({name, from: join(donorModel.dir, name)})),
+      ...[...sideFiles].map(([name, from]) => ({name, from})),
     ]
     return {plan, layers, arch, sources, models, donor, files, close}
   } catch (error) {

@@ -3,6 +3,23 @@
  * the YAML so a config round-trips without renaming. Parsed and validated by parseMergeConfig.
  */
 
+import {MAX_MODEL_LAYERS} from '../architectures/registry.js'
+
+/** The merge methods mergekit 0.1.5 registers (`mergekit/merge_methods/registry.py`); others fail in mergekit. */
+export const MERGE_METHODS = [
+  'arcee_fusion', 'breadcrumbs', 'breadcrumbs_ties', 'dare_linear', 'dare_ties', 'della', 'della_linear', 'karcher', 'linear',
+  'model_stock', 'multislerp', 'nearswap', 'nuslerp', 'passthrough', 'ram', 'ramplus_tl', 'sce', 'slerp', 'task_arithmetic', 'ties',
+] as const
+
+/**
+ * Limits on what a YAML file may ask for. No released checkpoint has more than a few hundred decoder
+ * layers, and the layer map is built entry by entry: an end of 2^53 would otherwise exhaust memory
+ * before any depth check could run. Both are far above any real config.
+ */
+export const MAX_LAYER_INDEX = MAX_MODEL_LAYERS
+/** The most output layers (and slices) one config may produce. */
+export const MAX_OUTPUT_LAYERS = 10_000
+
 /** A parameter's scalar: mergekit accepts bool, int, float and str. */
 export type ScalarParameter = number | boolean | string
 /** A scalar, or a list of them: a gradient interpolated over a slice's layers. */

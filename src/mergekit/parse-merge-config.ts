@@ -1,7 +1,10 @@
 import {ConfigReader, join} from './config-reader.js'
 import {loadYaml} from './load-yaml.js'
 import {
+  MAX_LAYER_INDEX,
+  MAX_OUTPUT_LAYERS,
   MERGE_CONFIG_KEYS,
+  MERGE_METHODS,
   MERGEKIT_DTYPES,
   isMergekitDtype,
   type InputModel,
@@ -38,6 +41,9 @@ export function parseMergeConfig(text: string, source: string): ParsedMergeConfi
     reader.fail('merge_method', 'is required (e.g. merge_method: passthrough)')
   }
   const mergeMethod = reader.string(root.merge_method, 'merge_method')
+  if (!(MERGE_METHODS as readonly string[]).includes(mergeMethod)) {
+    reader.fail('merge_method', `unknown merge method ${JSON.stringify(mergeMethod.slice(0, 40))} (mergekit has ${MERGE_METHODS.join(', ')})`)
+  }
   const config: MergeConfig = {merge_method: mergeMethod}
   checkExactlyOne(reader, root, '')
 
@@ -101,7 +107,12 @@ function checkExactlyOne(reader: ConfigReader, map: Record<string, unknown>, pla
 }
 
 function readSlices(reader: ConfigReader, value: unknown, place: string, method: string): OutputSlice[] {
-  return reader.list(value, place).map((s, i) => {
+  const list = reader.list(value, place)
+  if (list.length > MAX_OUTPUT_LAYERS) {
+    reader.fail(place, `${list.length} slices: more than dlec's limit of ${MAX_OUTPUT_LAYERS}`)
+  }
+  let outputLayers = 0
+  return list.map((s, i) => {
     const at = join(place, i)
     const map = reader.mapping(s, at, ['sources', 'base_model', 'residual_weight', 'parameters'])
     const sources = reader.list(map.sources, join(at, 'sources')).map((src, j) => readInputSlice(reader, src, join(join(at, 'sources'), j)))
@@ -115,6 +126,10 @@ function readSlices(reader: ConfigReader, value: unknown, place: string, method:
     if (lengths.some((n) => n !== lengths[0])) {
       reader.fail(join(at, 'sources'), `all sources of a slice must span the same number of layers (found ${lengths.join(', ')})`)
     }
+    outputLayers += lengths[0] ?? 0
+    if (outputLayers > MAX_OUTPUT_LAYERS) {
+      reader.fail(at, `the slices up to here produce ${outputLayers} output layers: more than dlec's limit of ${MAX_OUTPUT_LAYERS}`)
+    }
     const out: OutputSlice = {sources}
     if (map.base_model !== undefined && map.base_model !== null) {
       out.base_model = readModelReference(reader, map.base_model, join(at, 'base_model'))
@@ -125,6 +140,9 @@ function readSlices(reader: ConfigReader, value: unknown, place: string, method:
     const parameters = readParameters(reader, map.parameters, join(at, 'parameters'))
     if (parameters) {
       out.parameters = parameters
+    }
+    if (i === list.length - 1 && outputLayers === 0 && method === 'passthrough') {
+      reader.fail(place, 'every slice is empty: the merged model would have 0 layers')
     }
     return out
   })
@@ -148,6 +166,9 @@ function readInputSlice(reader: ConfigReader, value: unknown, place: string): In
   const end = reader.int(range[1], join(rangeAt, 1))
   if (start < 0) {
     reader.fail(rangeAt, `start ${start} is negative`)
+  }
+  if (end > MAX_LAYER_INDEX) {
+    reader.fail(rangeAt, `end ${end} is beyond dlec's limit of ${MAX_LAYER_INDEX} layers (no model is that deep)`)
   }
   if (start > end) {
     reader.fail(rangeAt, `start ${start} > end ${end} (layer_range is half-open [start, end))`)

@@ -1,5 +1,7 @@
 import type {MergeConfig, ParameterMap, ParameterSetting, ScalarParameter} from './merge-config.js'
+import {ConfigError} from '../errors.js'
 import {slicesOf} from './layer-map.js'
+import {NUMERIC_PARAMETERS, parameterNumber} from './read-parameters.js'
 
 export interface ParameterSite {
   /** Index into the slices (slicesOf(config)). Pre weights: 0; post weights: the last slice. */
@@ -45,6 +47,10 @@ export function resolveParameter(config: MergeConfig, name: string, at: Paramete
     const setting = scope?.[name]
     if (setting !== undefined) {
       const value = evaluateSetting(at.tensorName, setting, at.t)
+      if (value !== undefined && !Number.isFinite(value) && NUMERIC_PARAMETERS.has(name)) {
+        // parseMergeConfig refuses these; a config built in code gets the same answer here.
+        throw new ConfigError(`parameter ${name} for ${at.tensorName} is not a finite number`, 'DLEC_CONFIG_PARAMETER')
+      }
       if (value !== undefined) {
         return value
       }
@@ -84,8 +90,5 @@ export function evaluateSetting(tensorName: string, setting: ParameterSetting, t
 }
 
 function toNumber(v: ScalarParameter): number {
-  if (typeof v === 'boolean') {
-    return v ? 1 : 0
-  }
-  return typeof v === 'number' ? v : Number(v)
+  return parameterNumber(v) ?? Number.NaN
 }

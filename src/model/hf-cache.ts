@@ -31,6 +31,9 @@ export async function findCachedSnapshot(params: {cacheDir: string; repoId: stri
   const revision = params.revision ?? 'main'
   let commit = revision
   if (!COMMIT_HASH.test(revision)) {
+    if (revision.includes('..') || revision.startsWith('/') || revision.includes('\\')) {
+      return undefined
+    }
     const ref = join(repoDir, 'refs', revision)
     if (!existsSync(ref)) {
       return undefined

@@ -1,17 +1,20 @@
-import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import type {ModelConfigJson} from '../architectures/registry.js'
 import {ModelError} from '../errors.js'
+import {decodeUtf8, readInputFile} from '../util/read-input-file.js'
+import {traceIo} from '../trace.js'
+
+/** The largest config.json read (real ones are a few KB). */
+export const MAX_MODEL_CONFIG_BYTES = 4 * 1024 * 1024
 
 /** Reads and parses `<dir>/config.json`: a JSON object, or a ModelError naming the file. */
 export async function loadModelConfig(dir: string): Promise<ModelConfigJson> {
   const file = join(dir, 'config.json')
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch {
-    throw new ModelError(`${file}: not found (a model folder needs config.json)`)
+  traceIo('config %s', file)
+  const fail = (why: string): never => {
+    throw new ModelError(`${file}: ${why.startsWith('no such file') ? 'not found (a model folder needs config.json)' : `cannot read (${why})`}`, 'DLEC_MODEL_CONFIG')
   }
+  const text = decodeUtf8(await readInputFile(file, {maxBytes: MAX_MODEL_CONFIG_BYTES, fail}), fail)
   let parsed: unknown
   try {
     parsed = JSON.parse(text)

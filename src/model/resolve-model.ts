@@ -4,6 +4,13 @@ import {HubError, ModelError} from '../errors.js'
 import {type DownloadEvent, downloadModel, type HubAccess} from './download-model.js'
 import {findCachedSnapshot, isHubModelId} from './hf-cache.js'
 
+/** Where Hub models are looked up: the HF hub cache folder, offline mode, endpoint and token. */
+export interface ModelLookup extends HubAccess {
+  /** The Hugging Face hub cache (HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub). */
+  hubCache?: string
+  offline?: boolean
+}
+
 export interface ResolvedModel {
   /** The folder holding config.json and the safetensors files. */
   dir: string
@@ -55,6 +62,7 @@ export async function resolveModel(
     hubUrl: params.hubUrl,
     accessToken: params.accessToken,
     fetch: params.fetch,
+    timeoutMs: params.timeoutMs,
   })
   for (;;) {
     const next = await download.next()

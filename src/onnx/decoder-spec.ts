@@ -1,3 +1,4 @@
+import {BLOCK_KINDS} from '../architectures/block-kinds.js'
 import {ModelError} from '../errors.js'
 import {getConfigValue, numLayersOf, type ModelConfigJson} from '../architectures/registry.js'
 import type {ArchitectureDefinition, BlockKind} from '../architectures/schema.js'
@@ -32,6 +33,11 @@ export interface DecoderSpec {
   activation: 'silu' | 'gelu_tanh' | 'gelu'
 }
 
+/** The largest hidden size, head count, head size or vocabulary accepted from config.json (real ones are below 2^20). */
+export const MAX_DIMENSION = 1 << 24
+/** Head size limit: a graph builds per-head tables of this length. */
+const MAX_HEAD_DIM = 1 << 16
+
 export function decoderSpec(config: ModelConfigJson, arch: ArchitectureDefinition, source = 'config.json'): DecoderSpec {
   const num = (keys: string[], fallback?: number): number => {
     for (const k of keys) {
@@ -45,25 +51,42 @@ export function decoderSpec(config: ModelConfigJson, arch: ArchitectureDefinitio
     }
     throw new ModelError(`${source}: missing ${keys.join(' / ')} (needed by the ${arch.blockKind} graph)`, 'DLEC_CONFIG_MISSING')
   }
+  /** A size: a positive integer up to MAX_DIMENSION (a hostile 0 or 1e12 never reaches a graph). */
+  const size = (keys: string[], fallback?: number): number => {
+    const v = num(keys, fallback)
+    if (!Number.isInteger(v) || v < 1 || v > MAX_DIMENSION) {
+      throw new ModelError(`${source}: ${keys[0]} must be a positive integer up to ${MAX_DIMENSION} (got ${v})`, 'DLEC_CONFIG_INVALID')
+    }
+    return v
+  }
   const kind = arch.blockKind
-  const hidden = num(['hidden_size', 'n_embd'])
-  const numLayers = numLayersOf(config, arch)
-  const heads = num(['num_attention_heads', 'n_head'])
-  const kvHeads = num(['num_key_value_heads'], heads)
-  const headDim = num(['head_dim'], hidden / heads)
+  const hidden = size(['hidden_size', 'n_embd'])
+  const numLayers = numLayersOf(config, arch, source)
+  const heads = size(['num_attention_heads', 'n_head'])
+  const kvHeads = size(['num_key_value_heads'], heads)
+  const headDim = size(['head_dim'], Number.isInteger(hidden / heads) ? hidden / heads : undefined)
+  if (headDim > MAX_HEAD_DIM || heads > hidden * 64) {
+    throw new ModelError(`${source}: head_dim ${headDim} with ${heads} heads is beyond dlec's limits`, 'DLEC_CONFIG_INVALID')
+  }
   if (!Number.isInteger(headDim) || heads % kvHeads !== 0) {
     throw new ModelError(`${source}: head_dim ${headDim} / ${heads} heads / ${kvHeads} kv heads do not divide evenly`, 'DLEC_CONFIG_INVALID')
   }
-  const layerNorm = kind === 'phi' || kind === 'gpt2'
+  const behaviour = BLOCK_KINDS[kind]
   const ropeParams = readRope(config)
+  if (!(ropeParams.partialRotaryFactor > 0 && ropeParams.partialRotaryFactor <= 1)) {
+    throw new ModelError(`${source}: partial_rotary_factor must be in (0, 1] (got ${ropeParams.partialRotaryFactor})`, 'DLEC_CONFIG_INVALID')
+  }
+  if (!(Number.isFinite(ropeParams.theta) && ropeParams.theta > 0)) {
+    throw new ModelError(`${source}: rope_theta must be a positive number (got ${ropeParams.theta})`, 'DLEC_CONFIG_INVALID')
+  }
   const rotaryDim = Math.floor(headDim * ropeParams.partialRotaryFactor)
   const act = String(getConfigValue(config, 'hidden_activation') ?? getConfigValue(config, 'hidden_act') ?? getConfigValue(config, 'activation_function') ?? 'silu')
   const activation = activationOf(act, source)
-  const isGemma = kind === 'gemma' || kind === 'gemma2'
-  const queryPre = kind === 'gemma2' ? num(['query_pre_attn_scalar'], headDim) : headDim
+  const isGemma = behaviour.gemmaScaling
+  const queryPre = behaviour.softcaps ? num(['query_pre_attn_scalar'], headDim) : headDim
   const softcap = (key: string): number | undefined => {
     const v = getConfigValue(config, key)
-    return kind === 'gemma2' && typeof v === 'number' ? v : undefined
+    return behaviour.softcaps && typeof v === 'number' ? v : undefined
   }
   return {
     blockKind: kind,
@@ -72,13 +95,13 @@ export function decoderSpec(config: ModelConfigJson, arch: ArchitectureDefinitio
     heads,
     kvHeads,
     headDim,
-    vocab: num(['vocab_size']),
-    maxPositions: num(['max_position_embeddings', 'n_positions'], Number.MAX_SAFE_INTEGER),
-    norm: layerNorm ? 'layer' : 'rms',
+    vocab: size(['vocab_size']),
+    maxPositions: size(['max_position_embeddings', 'n_positions'], MAX_DIMENSION),
+    norm: behaviour.norm,
     normEps: num(['rms_norm_eps', 'layer_norm_eps', 'layer_norm_epsilon'], 1e-5),
     normOffset: isGemma ? 1 : 0,
     embedScale: isGemma ? Math.fround(Math.sqrt(hidden)) : undefined,
-    rope: kind === 'gpt2' ? undefined : {rotaryDim, invFreq: ropeInvFreq(ropeParams, rotaryDim, source)},
+    rope: !behaviour.rotary ? undefined : {rotaryDim, invFreq: ropeInvFreq(ropeParams, rotaryDim, source)},
     attnScale: 1 / Math.sqrt(queryPre),
     attnSoftcap: softcap('attn_logit_softcapping'),
     finalSoftcap: softcap('final_logit_softcapping'),

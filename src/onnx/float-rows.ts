@@ -2,7 +2,7 @@ import {closeSync, openSync, readSync} from 'node:fs'
 import {ModelError} from '../errors.js'
 import {dtypeBytes} from '../safetensors/dtype.js'
 import {toFloat32} from './float-convert.js'
-import type {WeightLocation} from './weight-files.js'
+import type {WeightLocation} from '../model/weight-files.js'
 
 /** Throws naming the tensor when any of its values is NaN or infinite (read in chunks). */
 export function assertFinite(t: WeightLocation, chunkBytes: number): void {

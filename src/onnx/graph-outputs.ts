@@ -12,6 +12,9 @@ import type {DecoderSpec} from './decoder-spec.js'
  * - `norm_<k>`: L2 norm of h_k per token, [B, T];
  * - `cos_<k>_<n>`: cosine between h_k and h_(k+n) per token, [B, T], for n = 1..cosineGaps.
  *   A layer's input/output cosine is `cos_<k>_1`; its input and output norms are norm_k, norm_(k+1).
+ * - `reduced: {gaps}`: the profile reductions over positions >= 1, per row and per neuron, computed in
+ *   the graph so that no hidden state leaves it: one 1-D output `profile_stats` (see
+ *   profile-reductions.ts, `unpackReduced`).
  */
 export interface GraphOutputRequest {
   logits?: 'all' | 'last' | 'none'
@@ -20,6 +23,7 @@ export interface GraphOutputRequest {
   finalHidden?: boolean
   norms?: boolean
   cosineGaps?: number
+  reduced?: {gaps: number}
 }
 
 interface EmitParams {
@@ -50,7 +54,7 @@ export const graphOutputs = {
   /** How many layers of the sequence the request needs to run. */
   plan(request: GraphOutputRequest, numLayers: number): {runLayers: number} {
     const head = (request.logits ?? 'all') !== 'none' || request.finalHidden === true
-    const stats = request.norms === true || (request.cosineGaps ?? 0) > 0
+    const stats = request.norms === true || (request.cosineGaps ?? 0) > 0 || request.reduced !== undefined
     if (head || stats) {
       return {runLayers: numLayers}
     }

@@ -1,4 +1,8 @@
+import {existsSync, readdirSync} from 'node:fs'
+import {createRequire} from 'node:module'
+import {dirname, join} from 'node:path'
 import * as ort from 'onnxruntime-node'
+import {availableParallelism} from 'node:os'
 import {OnnxError} from '../errors.js'
 
 /**
@@ -23,6 +27,8 @@ export interface SessionOptions {
    * weight memory. Off by default, so a sequence with repeats uses the original's weight memory.
    */
   prepack?: boolean
+  /** ONNX Runtime execution providers, in order of preference (default: the CPU). */
+  providers?: readonly string[]
 }
 
 export interface OrtSession {
@@ -32,17 +38,37 @@ export interface OrtSession {
   release(): Promise<void>
 }
 
+/**
+ * Intra-op threads, clamped to the machine's cores: each ORT thread reserves its own arenas, so a
+ * stray `--threads 100000` would cost gigabytes before any work. Refuses what is not a positive integer.
+ */
+export function clampThreads(threads: number | undefined): number | undefined {
+  if (threads === undefined) {
+    return undefined
+  }
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new OnnxError(`--threads must be a positive whole number (got ${threads})`, 'DLEC_THREADS')
+  }
+  return Math.min(threads, availableParallelism())
+}
+
 export async function createSession(options: SessionOptions): Promise<OrtSession> {
+  const threads = clampThreads(options.threads)
   let session: ort.InferenceSession
   try {
     session = await ort.InferenceSession.create(options.path, {
-      executionProviders: ['cpu'],
+      executionProviders: [...(options.providers ?? ['cpu'])],
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
       interOpNumThreads: 1,
-      ...(options.threads === undefined ? {} : {intraOpNumThreads: options.threads}),
-      logSeverityLevel: 3,
-      extra: {session: {disable_prepacking: options.prepack === true ? '0' : '1'}},
+      enableMemPattern: false,
+      ...(threads === undefined ? {} : {intraOpNumThreads: threads}),
+      // Fatal only: ORT's own coloured error lines on stderr would repeat what the thrown error says.
+      logSeverityLevel: 4,
+      // Initializers are never planned into one buffer the size of all the weights (what the memory
+      // pattern does with them, and what fails at 7B without swap): external data is memory-mapped
+      // from the weight file, and anything else is allocated tensor by tensor.
+      extra: {session: {disable_prepacking: options.prepack === true ? '0' : '1', use_device_allocator_for_initializers: '1'}},
     })
   } catch (error) {
     throw new OnnxError(`${options.path}: ONNX Runtime could not load the graph: ${firstLine(error)}`, 'DLEC_ONNX_LOAD', {cause: error})
@@ -93,4 +119,26 @@ function typeOf(data: HostData): 'float32' | 'int64' | 'int32' | 'bool' {
 function firstLine(error: unknown): string {
   const msg = error instanceof Error ? error.message : String(error)
   return msg.split('\n')[0] ?? msg
+}
+
+/**
+ * Whether ONNX Runtime can run on CUDA here: onnxruntime-node lists the backend, its CUDA provider
+ * library is installed (the npm package does not bundle it: its postinstall downloads it, which
+ * this project switches off), and an NVIDIA driver is loaded. `missing` names what is not there.
+ */
+export function cudaStatus(): {available: boolean; detail: string; missing: string[]} {
+  const missing: string[] = []
+  if (!ort.listSupportedBackends().some((b) => b.name === 'cuda')) {
+    missing.push(`this onnxruntime-node build has no CUDA backend (${process.platform}-${process.arch})`)
+  }
+  const bin = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch)
+  const providerLib = existsSync(bin) && readdirSync(bin).some((f) => f.startsWith('libonnxruntime_providers_cuda'))
+  if (!providerLib) {
+    missing.push(`onnxruntime-node's CUDA execution provider (libonnxruntime_providers_cuda.so) is not installed in ${bin} (see README: GPU)`)
+  }
+  const driver = existsSync('/proc/driver/nvidia/version') || existsSync('/dev/nvidiactl')
+  if (!driver) {
+    missing.push('no NVIDIA GPU driver is loaded (/proc/driver/nvidia/version is absent)')
+  }
+  return {available: missing.length === 0, detail: providerLib && driver ? `CUDA provider in ${bin}, NVIDIA driver loaded` : '', missing}
 }

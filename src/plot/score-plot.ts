@@ -1,23 +1,46 @@
 import type {ScoreReport} from '../scoring/score-run.js'
-import {layoutLineChart, seriesColor} from './line-chart.js'
-import type {ChartLayout} from './line-chart.js'
+import {layoutLineChart} from './line-chart.js'
+import {seriesStyle, type ChartLayout} from './shapes.js'
 
-/** The score chart: Block Influence, angular distance of 1-, 2- and 4-layer blocks over depth, DLEC's flagged layers. */
+/**
+ * The score chart: Block Influence and the angular distance of 1-, 2- and 4-layer blocks over
+ * depth, and the layers the DLEC rules flag. The original rule's labels are transformers'
+ * hidden_states ids (h0 = the embeddings, h_k = the output of layer k-1), so its marks sit on the
+ * boundaries between layers (x = k - 0.5), labelled h_k; the corrected rule's are layer ids.
+ */
 export function scoreChart(report: ScoreReport): ChartLayout {
   const x = report.layers.map((r) => r.layer)
   const series = [
-    {name: 'block influence', values: report.layers.map((r) => r.blockInfluence), color: seriesColor(0)},
+    {name: 'block influence', values: report.layers.map((r) => r.blockInfluence)},
     ...[1, 2, 4]
       .filter((n) => report.layers.some((r) => r.angular[n - 1] !== null))
-      .map((n, i) => ({name: `angular [l, l+${n})`, values: report.layers.map((r) => r.angular[n - 1] ?? null), color: seriesColor(i + 1)})),
+      .map((n) => ({name: `angular distance [l, l+${n})`, values: report.layers.map((r) => r.angular[n - 1] ?? null)})),
   ]
-  const flagged = report.layers.filter((r) => r.dlecOriginal === true).map((r) => r.layer)
+  const marks = []
+  if (report.dlecOriginal !== null) {
+    marks.push({
+      name: 'original DLEC rule: flags hidden_states h_k (h0 = embeddings, h_k = output of layer k-1)',
+      style: {...seriesStyle(4), marker: 'triangle' as const},
+      points: report.dlecOriginal.beneficial.map((k) => ({x: k - 0.5, y: 0, label: `h${k}`})),
+    })
+  }
+  if (report.dlecCorrected !== null) {
+    marks.push({
+      name: 'corrected DLEC rule: flags layer l',
+      style: {...seriesStyle(5), marker: 'diamond' as const},
+      points: report.dlecCorrected.beneficial.map((l) => ({x: l, y: report.layers.find((r) => r.layer === l)?.blockInfluence ?? 0})),
+    })
+  }
+  const last = Math.max(0, ...x)
   return layoutLineChart({
     title: `Layer scores: ${report.run.name} (${report.run.samples} samples, ${report.run.tokens} tokens)`,
-    xLabel: 'layer (position in the profiled sequence)',
+    xLabel: 'layer l (position in the profiled sequence)',
     yLabel: 'score',
     x,
     series,
-    marks: report.dlecOriginal === null ? undefined : {x: flagged, label: 'original DLEC rule', color: '#ff7f0e80'},
+    marks,
+    xDomain: report.dlecOriginal === null ? [0, last] : [-1, last + 1],
+    xInteger: true,
+    xTickRange: [0, last],
   })
 }

@@ -1,6 +1,6 @@
-import {OnnxError} from '../errors.js'
+import {pairIndex, type ReducedStats} from '../onnx/profile-reductions.js'
 
-/** A [B, T] or [B, T, H] float tensor as the decoder returns it. */
+/** A float tensor as the decoder returns it. */
 export interface StatTensor {
   dims: readonly number[]
   data: Float32Array
@@ -43,56 +43,38 @@ export function emptyBlockColumns(): BlockStatColumns {
 }
 
 /**
- * Per-sample sums over positions 1..length-1 of the in-graph reductions `norm_k` and `cos_k_n`
- * (see onnx/graph-outputs.ts), appended to the column buffers. Row b is sample `firstSample + b`.
+ * Appends the per-sample rows of one batch, from the in-graph reductions (sums over positions
+ * 1..length-1; see onnx/profile-reductions.ts), to the column buffers. Row b is sample `firstSample + b`.
  */
 export function collectBatchStats(params: {
-  outputs: Record<string, StatTensor>
+  stats: ReducedStats
   lengths: readonly number[]
   numLayers: number
   firstSample: number
   layers: LayerStatColumns
   blocks: BlockStatColumns
 }): void {
-  const {outputs, lengths, numLayers, layers, blocks} = params
-  const get = (name: string): StatTensor => {
-    const t = outputs[name]
-    if (t === undefined) {
-      throw new OnnxError(`the decoder returned no ${name} output`)
-    }
-    return t
-  }
-  const seq = get('norm_0').dims[1] ?? 0
-  const sumRow = (t: StatTensor, b: number, len: number, f?: (x: number) => number): number => {
-    let s = 0
-    const base = b * seq
-    for (let t0 = 1; t0 < len; t0++) {
-      const x = t.data[base + t0] as number
-      s += f === undefined ? x : f(x)
-    }
-    return s
-  }
+  const {stats, lengths, numLayers, layers, blocks} = params
+  const points = numLayers + 1
   for (let b = 0; b < lengths.length; b++) {
-    const len = lengths[b] as number
     const sample = params.firstSample + b
-    const tokens = Math.max(0, len - 1)
+    const tokens = Math.max(0, (lengths[b] as number) - 1)
+    const pair = (k: number, n: number): number => b * stats.pairs + pairIndex(k, n, numLayers, MAX_BLOCK)
     for (let k = 0; k < numLayers; k++) {
-      const cos = get(`cos_${k}_1`)
       layers.sample.push(sample)
       layers.layer.push(k)
       layers.tokens.push(tokens)
-      layers.normIn.push(sumRow(get(`norm_${k}`), b, len))
-      layers.normOut.push(sumRow(get(`norm_${k + 1}`), b, len))
-      layers.cos.push(sumRow(cos, b, len))
-      layers.angular.push(sumRow(cos, b, len, angularDistance))
+      layers.normIn.push(stats.norm[b * points + k] as number)
+      layers.normOut.push(stats.norm[b * points + k + 1] as number)
+      layers.cos.push(stats.cos[pair(k, 1)] as number)
+      layers.angular.push(stats.angular[pair(k, 1)] as number)
       for (let n = 1; n <= MAX_BLOCK && k + n <= numLayers; n++) {
-        const c = get(`cos_${k}_${n}`)
         blocks.sample.push(sample)
         blocks.start.push(k)
         blocks.n.push(n)
         blocks.tokens.push(tokens)
-        blocks.cos.push(sumRow(c, b, len))
-        blocks.angular.push(sumRow(c, b, len, angularDistance))
+        blocks.cos.push(stats.cos[pair(k, n)] as number)
+        blocks.angular.push(stats.angular[pair(k, n)] as number)
       }
     }
   }

@@ -1,4 +1,5 @@
-import type {StatTensor} from './batch-stats.js'
+import {OnnxError} from '../errors.js'
+import type {ReducedStats} from '../onnx/profile-reductions.js'
 
 export interface NeuronStatRow {
   point: number
@@ -12,7 +13,8 @@ export interface NeuronStatRow {
 
 /**
  * Running per-neuron statistics of the hidden states h_0..h_L over positions >= 1: count, sum, sum of
- * squares, sum |x|, max |x|. Float64 accumulators indexed [point * hidden + neuron].
+ * squares, sum |x|, max |x|. Float64 accumulators indexed [point * hidden + neuron], fed batch by
+ * batch with the reductions the graph computed.
  */
 export class NeuronAccumulator {
   readonly count: Float64Array
@@ -33,34 +35,27 @@ export class NeuronAccumulator {
     this.maxAbs = new Float64Array(size)
   }
 
-  /** Adds positions 1..length-1 of every row of h_point ([B, T, H]). */
-  add(point: number, h: StatTensor, lengths: readonly number[]): void {
-    const seq = h.dims[1] ?? 0
-    const H = this.hidden
-    const base = point * H
-    const {sum, sumSq, sumAbs, maxAbs, count} = this
-    const data = h.data
-    let tokens = 0
-    for (let b = 0; b < lengths.length; b++) {
-      const len = lengths[b] as number
-      for (let t = 1; t < len; t++) {
-        tokens++
-        const row = (b * seq + t) * H
-        for (let j = 0; j < H; j++) {
-          const x = data[row + j] as number
-          const i = base + j
-          sum[i] = (sum[i] as number) + x
-          sumSq[i] = (sumSq[i] as number) + x * x
-          const a = Math.abs(x)
-          sumAbs[i] = (sumAbs[i] as number) + a
-          if (a > (maxAbs[i] as number)) {
-            maxAbs[i] = a
-          }
-        }
+  /**
+   * Adds one batch's in-graph reductions (sum, sum of squares, sum |x|, max |x|, each [points, hidden],
+   * over its positions >= 1) covering `tokens` positions.
+   */
+  addBatch(r: Pick<ReducedStats, 'sum' | 'sumSq' | 'sumAbs' | 'maxAbs'>, tokens: number): void {
+    const size = this.points * this.hidden
+    for (const t of [r.sum, r.sumSq, r.sumAbs, r.maxAbs]) {
+      if (t.length !== size) {
+        throw new OnnxError(`neuron reductions have ${t.length} values; expected ${this.points} x ${this.hidden}`)
       }
     }
-    for (let j = 0; j < H; j++) {
-      count[base + j] = (count[base + j] as number) + tokens
+    const {sum, sumSq, sumAbs, maxAbs, count} = this
+    for (let i = 0; i < size; i++) {
+      sum[i] = (sum[i] as number) + (r.sum[i] as number)
+      sumSq[i] = (sumSq[i] as number) + (r.sumSq[i] as number)
+      sumAbs[i] = (sumAbs[i] as number) + (r.sumAbs[i] as number)
+      const m = r.maxAbs[i] as number
+      if (m > (maxAbs[i] as number)) {
+        maxAbs[i] = m
+      }
+      count[i] = (count[i] as number) + tokens
     }
   }
 

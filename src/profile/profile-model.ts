@@ -1,7 +1,12 @@
 import {createHash} from 'node:crypto'
 import {DataError, DlecError} from '../errors.js'
-import {openDecoder} from '../onnx/open-decoder.js'
-import type {WeightFormat} from '../onnx/weight-store.js'
+import {drain} from '../drain.js'
+import {modelOf, type ModelInput} from '../model/loaded-model.js'
+import {decoderOptions, type DecoderOptions} from '../onnx/devices.js'
+import {openDecoderIter, type OpenDecoderEvent} from '../onnx/open-decoder.js'
+import {encodePrefix} from '../tokenizer/encode-prefix.js'
+import type {FormatDecision} from '../onnx/weight-format.js'
+import {REDUCED_OUTPUT, unpackReduced} from '../onnx/profile-reductions.js'
 import {loadTokenizer} from '../tokenizer/load-tokenizer.js'
 import {openStore} from '../store/open-store.js'
 import {createRun, markRunComplete, markRunFailed} from '../store/runs.js'
@@ -21,9 +26,7 @@ const FLUSH_MS = 2000
 /** ... or when this many rows are waiting. */
 const FLUSH_ROWS = 4_000_000
 
-export interface ProfileParams {
-  modelDir: string
-  cacheDir: string
+export interface ProfileParams extends ModelInput, DecoderOptions {
   /** The DuckDB file (created when missing). */
   dbPath: string
   texts: string[]
@@ -38,14 +41,12 @@ export interface ProfileParams {
   name?: string
   /** Continue this failed / interrupted run instead of starting a new one. */
   resume?: string
-  threads?: number
-  /** Weight format: fp32 (default), or int8 / int4 block-quantized projections (as `dlec eval --quant`). */
-  quant?: WeightFormat
   /** Stops between batches; the run is then marked failed (resumable). */
   signal?: AbortSignal
 }
 
 export type ProfileEvent =
+  | OpenDecoderEvent
   | {type: 'start'; runId: number; name: string; samples: number; done: number; resumed: boolean}
   | {type: 'batch'; done: number; total: number; tokens: number; tokensPerSecond: number; etaSeconds: number}
 
@@ -62,6 +63,8 @@ export interface ProfileResult {
   rows: {layerStats: number; blockStats: number; neuronStats: number; activations: number}
   /** Rows appended per second of store time (all tables). */
   storeRowsPerSecond: number
+  /** The weight format the graphs ran, and why. */
+  weightFormat: FormatDecision
   resumed: boolean
 }
 
@@ -76,33 +79,39 @@ export async function* profileModelIter(params: ProfileParams): AsyncGenerator<P
   const maxTokens = params.maxTokens ?? 256
   const batchSize = params.batchSize ?? 4
   const raw = params.raw ?? {kind: 'none'}
-  const quant = params.quant ?? 'fp32'
-  const tokenizer = loadTokenizer(params.modelDir)
-  const rows = params.texts.map((text) => tokenizer.encode(text).slice(0, maxTokens)).filter((ids) => ids.length >= 2)
+  const model = await modelOf(params)
+  const modelDir = model.location.dir
+  const tokenizer = loadTokenizer(modelDir)
+  const rows = params.texts.map((text) => encodePrefix(tokenizer, text, maxTokens)).filter((ids) => ids.length >= 2)
   if (rows.length === 0) {
     throw new DataError(`${params.dataSource}: no sample has 2 or more tokens`)
   }
   const dataHash = createHash('sha256').update(JSON.stringify(rows)).digest('hex').slice(0, 16)
   const db = await openStore({path: params.dbPath})
   let run: RunRecord | undefined
+  let completed = false
+  let failed = false
   try {
-    const decoder = await openDecoder({modelDir: params.modelDir, cacheDir: params.cacheDir, threads: params.threads, quant})
+    const decoder = yield* openDecoderIter({...decoderOptions(params), model, signal: params.signal})
     try {
+      const quant = decoder.weightFormat.format
       const layers = params.layers ?? Array.from({length: decoder.spec.numLayers}, (_, i) => i)
       const hidden = decoder.spec.hidden
       const neurons = new NeuronAccumulator(layers.length + 1, hidden)
       const resumed = params.resume !== undefined
-      run = resumed ? await prepareResume(db, String(params.resume), {dataHash, layers, neurons, quant}) : undefined
+      const options = {maxTokens, batchSize, raw: raw.kind === 'sample' ? `sample:${raw.k}` : raw.kind, positions: '>= 1', cosineGaps: MAX_BLOCK, quant}
+      const hash = modelHash(modelDir)
+      run = resumed ? await prepareResume(db, String(params.resume), {dataHash, layers, neurons, quant, modelHash: hash, options}) : undefined
       run ??= await createRun(db, {
         name: params.name,
-        model: params.modelDir,
-        modelHash: modelHash(params.modelDir),
+        model: model.identity,
+        modelHash: hash,
         layers,
         hiddenSize: hidden,
         dataSource: params.dataSource,
         dataHash,
         samples: rows.length,
-        options: {maxTokens, batchSize, raw: raw.kind === 'sample' ? `sample:${raw.k}` : raw.kind, positions: '>= 1', cosineGaps: MAX_BLOCK, quant},
+        options,
       })
       const {runId} = run
       yield {type: 'start', runId, name: run.name, samples: rows.length, done: run.nextSample, resumed}
@@ -136,19 +145,19 @@ export async function* profileModelIter(params: ProfileParams): AsyncGenerator<P
         const result = await decoder.run({
           inputIds: batch,
           layers,
-          outputs: {logits: 'none', norms: true, cosineGaps: MAX_BLOCK, hidden: 'all', finalHidden: raw.kind !== 'none'},
+          // Only reduced tensors come back, except the hidden states --raw stores.
+          outputs: raw.kind === 'none' ? {logits: 'none', reduced: {gaps: MAX_BLOCK}} : {logits: 'none', reduced: {gaps: MAX_BLOCK}, hidden: 'all', finalHidden: true},
         })
         const outputs = floatOutputs(result.outputs)
-        collectBatchStats({outputs, lengths: result.lengths, numLayers: layers.length, firstSample: first, layers: pending.layers, blocks: pending.blocks})
-        for (let k = 0; k <= layers.length; k++) {
-          neurons.add(k, outputOf(outputs, `hidden_${k}`), result.lengths)
-        }
+        const stats = unpackReduced(outputOf(outputs, REDUCED_OUTPUT).data, {batch: batch.length, numLayers: layers.length, hidden, gaps: MAX_BLOCK})
+        collectBatchStats({stats, lengths: result.lengths, numLayers: layers.length, firstSample: first, layers: pending.layers, blocks: pending.blocks})
+        const batchTokens = result.lengths.reduce((s, n) => s + Math.max(0, n - 1), 0)
+        neurons.addBatch(stats, batchTokens)
         if (raw.kind !== 'none') {
           const activations = rawColumns({outputs, lengths: result.lengths, raw, numLayers: layers.length, hidden, firstSample: first})
           pending.activations.push(activations)
           pending.activationRows += activations[0].length
         }
-        const batchTokens = result.lengths.reduce((s, n) => s + Math.max(0, n - 1), 0)
         tokens += batchTokens
         newTokens += batchTokens
         const done = first + batch.length
@@ -161,16 +170,25 @@ export async function* profileModelIter(params: ProfileParams): AsyncGenerator<P
         const seconds = (performance.now() - started) / 1000
         const tokensPerSecond = newTokens / Math.max(seconds, 1e-9)
         const left = rows.slice(done).reduce((s, r) => s + r.length - 1, 0)
-        yield {type: 'batch', done, total: rows.length, tokens, tokensPerSecond, etaSeconds: left / Math.max(tokensPerSecond, 1e-9)}
+        try {
+          yield {type: 'batch', done, total: rows.length, tokens, tokensPerSecond, etaSeconds: left / Math.max(tokensPerSecond, 1e-9)}
+        } catch (error) {
+          // Stopped by the caller at this event (a signal): keep the batches computed, then stop resumable.
+          await flush()
+          throw error instanceof DlecError && error.kind === 'interrupted'
+            ? new DlecError('interrupted', 'DLEC_INTERRUPTED', `profile run "${run.name}" interrupted after ${done}/${rows.length} samples; continue it with --resume ${run.name}`)
+            : error
+        }
       }
       const seconds = (performance.now() - started) / 1000
       await markRunComplete(db, runId, seconds)
+      completed = true
       const total = counts.layerStats + counts.blockStats + counts.neuronStats + counts.activations
       return {
         runId,
         name: run.name,
         dbPath: params.dbPath,
-        model: params.modelDir,
+        model: model.identity,
         layers,
         samples: rows.length,
         tokens,
@@ -179,29 +197,32 @@ export async function* profileModelIter(params: ProfileParams): AsyncGenerator<P
         rows: counts,
         storeRowsPerSecond: total / Math.max(storeSeconds, 1e-9),
         resumed,
+        weightFormat: decoder.weightFormat,
       }
     } finally {
       await decoder.release()
     }
   } catch (error) {
-    if (run !== undefined) {
+    if (run !== undefined && !completed) {
       const reason = error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error)
-      await markRunFailed(db, run.runId, reason)
+      failed = true
+      // A store that cannot record the failure (disk full) must not hide the first error.
+      await markRunFailed(db, run.runId, reason).catch(() => undefined)
     }
     throw error
   } finally {
+    // A consumer that stops iterating (return()) skips the catch: the run is still marked failed,
+    // so it is resumable and never left 'running'.
+    if (run !== undefined && !completed && !failed) {
+      await markRunFailed(db, run.runId, 'interrupted').catch(() => undefined)
+    }
     db.close()
   }
 }
 
 /** Runs a profile to the end without progress events. */
 export async function profileModel(params: ProfileParams): Promise<ProfileResult> {
-  const it = profileModelIter(params)
-  let next = await it.next()
-  while (next.done !== true) {
-    next = await it.next()
-  }
-  return next.value
+  return drain(profileModelIter(params))
 }
 
 /** Batches computed but not yet written: they go to the store together, in one transaction. */

@@ -40,7 +40,9 @@ export async function writeBatch(
     await db.run('COMMIT')
     return {layerStats: l.sample.length, blockStats: b.sample.length, neuronStats: neuronColumns[0].length, activations: activations?.[0].length ?? 0}
   } catch (error) {
-    await db.run('ROLLBACK')
+    // DuckDB may already have rolled back (a failed COMMIT, a full disk): that second error must
+    // not replace the first, which says what went wrong.
+    await db.run('ROLLBACK').catch(() => undefined)
     throw error
   }
 }

@@ -1,11 +1,17 @@
-import {existsSync} from 'node:fs'
-import {open, readFile, type FileHandle} from 'node:fs/promises'
+import {constants, existsSync} from 'node:fs'
+import {open, stat, type FileHandle} from 'node:fs/promises'
 import {join} from 'node:path'
 import {ModelError, SafetensorsParseError} from '../errors.js'
+import {traceIo} from '../trace.js'
 import type {SafetensorsDtype} from './dtype.js'
 import {confinedRealPath, modelRealRoot} from './confined-real-path.js'
 import {LENGTH_PREFIX_BYTES, parseSafetensorsHeader, readHeaderLength, type SafetensorsHeader} from './header.js'
 import {INDEX_FILE, parseIndexJson, SINGLE_FILE} from './index-json.js'
+import {fsReason} from '../util/fs-error.js'
+import {decodeUtf8, readInputFile} from '../util/read-input-file.js'
+
+/** The largest model.safetensors.index.json read (a 405B model's index is about 100 KB). */
+export const MAX_INDEX_BYTES = 64 * 1024 * 1024
 
 export interface TensorInfo {
   name: string
@@ -46,7 +52,10 @@ export class ShardedTensorIndex {
     const tensors = new Map<string, TensorInfo>()
     if (existsSync(indexPath)) {
       const realIndex = await confinedRealPath(indexPath, root, indexPath)
-      const index = parseIndexJson(await readFile(realIndex, 'utf8'), indexPath)
+      const fail = (why: string): never => {
+        throw new SafetensorsParseError(`${indexPath}: cannot read the index (${why})`, 'DLEC_SAFETENSORS_INDEX')
+      }
+      const index = parseIndexJson(decodeUtf8(await readInputFile(realIndex, {maxBytes: MAX_INDEX_BYTES, fail}), fail), indexPath)
       const byFile = new Map<string, string[]>()
       for (const [name, file] of index.weightMap) {
         byFile.set(file, [...(byFile.get(file) ?? []), name])
@@ -123,7 +132,9 @@ export class ShardedTensorIndex {
     const handle = await this.handle(info.file)
     let done = 0
     while (done < length) {
-      const {bytesRead} = await handle.read(out, done, length - done, info.offset + start + done)
+      const {bytesRead} = await handle.read(out, done, length - done, info.offset + start + done).catch((error: unknown) => {
+        throw new SafetensorsParseError(`${info.file}: cannot read tensor ${name} (${fsReason(error)})`)
+      })
       if (bytesRead === 0) {
         throw new SafetensorsParseError(`${info.file}: file ended while reading tensor ${name} (truncated since it was opened?)`)
       }
@@ -150,13 +161,16 @@ export class ShardedTensorIndex {
   async close(): Promise<void> {
     const handles = [...this.handles.values()]
     this.handles.clear()
-    await Promise.all(handles.map(async (h) => (await h).close()))
+    await Promise.all(handles.map(async (h) => (await h.catch(() => undefined))?.close()))
   }
 
   private handle(file: string): Promise<FileHandle> {
     let handle = this.handles.get(file)
     if (handle === undefined) {
-      handle = open(file, 'r')
+      handle = open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch((error: unknown) => {
+        throw new SafetensorsParseError(`${file}: cannot open the file (${fsReason(error)})`)
+      })
+      handle.catch(() => undefined)
       this.handles.set(file, handle)
     }
     return handle
@@ -165,11 +179,23 @@ export class ShardedTensorIndex {
 
 /** Reads and validates the header of one safetensors file; `source` names it in errors. */
 export async function readSafetensorsHeader(file: string, source: string = file): Promise<SafetensorsHeader> {
-  const handle = await open(file, 'r').catch(() => {
-    throw new SafetensorsParseError(`${source}: cannot open the file`)
+  traceIo('safetensors header %s', source)
+  const info = await stat(file).catch((error: unknown) => {
+    throw new SafetensorsParseError(`${source}: cannot open the file (${fsReason(error)})`)
+  })
+  if (!info.isFile()) {
+    throw new SafetensorsParseError(`${source}: not a regular file (${info.isDirectory() ? 'a folder' : 'a FIFO, socket or device'})`, 'DLEC_SAFETENSORS_NOT_FILE')
+  }
+  // O_NONBLOCK: if the path was swapped for a FIFO since the stat, open must not wait for a writer.
+  const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch((error: unknown) => {
+    throw new SafetensorsParseError(`${source}: cannot open the file (${fsReason(error)})`)
   })
   try {
-    const {size} = await handle.stat()
+    const opened = await handle.stat()
+    const size = opened.size
+    if (!opened.isFile()) {
+      throw new SafetensorsParseError(`${source}: not a regular file`, 'DLEC_SAFETENSORS_NOT_FILE')
+    }
     const prefix = new Uint8Array(LENGTH_PREFIX_BYTES)
     await handle.read(prefix, 0, LENGTH_PREFIX_BYTES, 0)
     const headerLength = readHeaderLength(prefix, size, source)

@@ -1,25 +1,39 @@
 import type {ParquetColumn} from '../store/export-parquet.js'
 import type {ScoreReport} from './score-run.js'
 
+type ScoreRow = ScoreReport['layers'][number]
+
+/** One score of a layer as a column (or a family of columns) of the table, CSV and Parquet output. */
+export interface ScoreMetric {
+  description: string
+  columns: (rows: readonly ScoreRow[]) => ParquetColumn[]
+}
+
+const column = (name: string, type: ParquetColumn['type'], value: (r: ScoreRow) => ParquetColumn['values'][number]) => (rows: readonly ScoreRow[]): ParquetColumn[] => [
+  {name, type, values: rows.map(value)},
+]
+
+/** The per-layer scores dlec reports, in column order: the one registry the table, CSV, Parquet and README share. */
+export const SCORE_METRICS = {
+  layer: {description: 'position in the profiled layer sequence', columns: column('layer', 'INTEGER', (r) => r.layer)},
+  source_layer: {description: 'the model layer at that position', columns: column('source_layer', 'INTEGER', (r) => r.sourceLayer)},
+  block_influence: {description: 'Block Influence (ShortGPT): 1 - mean cos(h_in, h_out) over positions >= 1', columns: column('block_influence', 'DOUBLE', (r) => r.blockInfluence)},
+  angular: {
+    description: 'angular distance arccos(cos(h_l, h_(l+n)))/pi of the block [l, l+n), n = 1..8 (the seam cost of duplicating it)',
+    columns: (rows) => {
+      const maxBlock = Math.max(1, ...rows.map((r) => r.angular.filter((a) => a !== null).length))
+      return Array.from({length: maxBlock}, (_, i) => ({name: `angular_${i + 1}`, type: 'DOUBLE' as const, values: rows.map((r) => r.angular[i] ?? null)}))
+    },
+  },
+  norm_growth: {description: 'mean ||h_out|| / mean ||h_in||', columns: column('norm_growth', 'DOUBLE', (r) => r.normGrowth)},
+  dlec_original: {description: "the original DLEC rule's verdict, as its notebook ran it (needs --raw first-token)", columns: column('dlec_original', 'BOOLEAN', (r) => r.dlecOriginal)},
+  dlec_corrected: {description: 'the DLEC rule corrected (block ids, positions >= 1; needs --raw sample:K)', columns: column('dlec_corrected', 'BOOLEAN', (r) => r.dlecCorrected)},
+  tokens: {description: 'tokens the scores average over', columns: column('tokens', 'INTEGER', (r) => r.tokens)},
+} as const satisfies Record<string, ScoreMetric>
+
 /** The score report as flat columns (one row per layer): what table, CSV and Parquet output show. */
 export function scoreColumns(report: ScoreReport): ParquetColumn[] {
-  const rows = report.layers
-  const maxBlock = Math.max(1, ...rows.map((r) => r.angular.filter((a) => a !== null).length))
-  const columns: ParquetColumn[] = [
-    {name: 'layer', type: 'INTEGER', values: rows.map((r) => r.layer)},
-    {name: 'source_layer', type: 'INTEGER', values: rows.map((r) => r.sourceLayer)},
-    {name: 'block_influence', type: 'DOUBLE', values: rows.map((r) => r.blockInfluence)},
-  ]
-  for (let n = 1; n <= maxBlock; n++) {
-    columns.push({name: `angular_${n}`, type: 'DOUBLE', values: rows.map((r) => r.angular[n - 1] ?? null)})
-  }
-  columns.push(
-    {name: 'norm_growth', type: 'DOUBLE', values: rows.map((r) => r.normGrowth)},
-    {name: 'dlec_original', type: 'BOOLEAN', values: rows.map((r) => r.dlecOriginal)},
-    {name: 'dlec_corrected', type: 'BOOLEAN', values: rows.map((r) => r.dlecCorrected)},
-    {name: 'tokens', type: 'INTEGER', values: rows.map((r) => r.tokens)},
-  )
-  return columns
+  return Object.values(SCORE_METRICS).flatMap((m: ScoreMetric) => m.columns(report.layers))
 }
 
 /** RFC 4180 CSV of the score columns (empty field for null). */

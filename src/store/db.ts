@@ -30,15 +30,27 @@ export type ColumnData = ArrayLike<number> | readonly string[] | {repeat: string
 
 const CHUNK_ROWS = 2048
 
+/**
+ * DuckDB would otherwise install and load extensions on its own, over the network: given a SQLite
+ * file as --db it fetches sqlite_scanner. dlec needs none beyond the ones built in (Parquet, JSON).
+ */
+const NO_EXTENSION_DOWNLOADS = {autoinstall_known_extensions: 'false', autoload_known_extensions: 'false', allow_community_extensions: 'false'} as const
+
 export async function openDb(params: {path: string; readOnly?: boolean}): Promise<Db> {
   const {path} = params
   let instance: DuckDBInstance
   try {
-    instance = await DuckDBInstance.create(path, params.readOnly === true ? {access_mode: 'READ_ONLY'} : {})
+    instance = await DuckDBInstance.create(path, {...(params.readOnly === true ? {access_mode: 'READ_ONLY'} : {}), ...NO_EXTENSION_DOWNLOADS})
   } catch (error) {
     throw storeOpenError(path, error)
   }
-  const connection = await instance.connect()
+  let connection: DuckDBConnection
+  try {
+    connection = await instance.connect()
+  } catch (error) {
+    instance.closeSync()
+    throw storeOpenError(path, error)
+  }
   return new DuckDb(path, instance, connection)
 }
 
@@ -75,7 +87,37 @@ export function storeOpenError(path: string, error: unknown): StoreError {
   if (/Could not set lock/i.test(message)) {
     return new StoreError(`${path}: the database is locked by another process`, 'DLEC_STORE_LOCKED', {cause: error})
   }
-  return new StoreError(`${path}: cannot open the database (${firstLine(message)})`, 'DLEC_STORE_OPEN', {cause: error})
+  if (/sqlite/i.test(message)) {
+    return new StoreError(`${path}: is a SQLite file, not a DuckDB database; give --db a .duckdb file`, 'DLEC_STORE_NOT_DUCKDB', {cause: error})
+  }
+  if (/not a valid DuckDB database file|Corrupt|checksum|invalid.*database|unable to open database/i.test(message)) {
+    return new StoreError(`${path}: not a DuckDB database, or a corrupt one (${shortDuckdbMessage(message)})`, 'DLEC_STORE_CORRUPT', {cause: error})
+  }
+  return new StoreError(`${path}: cannot open the database (${shortDuckdbMessage(message)})`, 'DLEC_STORE_OPEN', {cause: error})
+}
+
+/** A DuckDB error met while using the store, as a StoreError naming the file (no raw engine text beyond one short line). */
+export function storeQueryError(path: string, error: unknown): StoreError {
+  if (error instanceof StoreError) {
+    return error
+  }
+  const message = error instanceof Error ? error.message : String(error)
+  if (/No space left|ENOSPC|disk is full|Disk quota|File too large/i.test(message)) {
+    return new StoreError(`${path}: no space left on the device while writing the database`, 'DLEC_STORE_NO_SPACE', {cause: error})
+  }
+  if (/read-only|Read-only file system|EROFS/i.test(message)) {
+    return new StoreError(`${path}: the database is on a read-only file system or opened read-only`, 'DLEC_STORE_READ_ONLY', {cause: error})
+  }
+  if (/Corrupt|checksum|database has been invalidated|INTERNAL Error/i.test(message)) {
+    return new StoreError(`${path}: the database is corrupt or was invalidated by an earlier error (${shortDuckdbMessage(message)})`, 'DLEC_STORE_CORRUPT', {cause: error})
+  }
+  return new StoreError(`${path}: database error (${shortDuckdbMessage(message)})`, 'DLEC_STORE_QUERY', {cause: error})
+}
+
+/** The first line of a DuckDB message, without its long advice paragraphs. */
+function shortDuckdbMessage(message: string): string {
+  const line = firstLine(message)
+  return line.length > 240 ? `${line.slice(0, 237)}...` : line
 }
 
 function firstLine(text: string): string {
@@ -90,11 +132,17 @@ class DuckDb implements Db {
   ) {}
 
   async run(sql: string, values?: SqlValue[]): Promise<void> {
-    await this.connection.run(sql, values as DuckDBValue[] | undefined)
+    try {
+      await this.connection.run(sql, values as DuckDBValue[] | undefined)
+    } catch (error) {
+      throw storeQueryError(this.path, error)
+    }
   }
 
   async all(sql: string, values?: SqlValue[]): Promise<Array<Record<string, SqlValue>>> {
-    const reader = await this.connection.runAndReadAll(sql, values as DuckDBValue[] | undefined)
+    const reader = await this.connection.runAndReadAll(sql, values as DuckDBValue[] | undefined).catch((error: unknown) => {
+      throw storeQueryError(this.path, error)
+    })
     const rows = reader.getRowObjectsJS()
     return rows.map((row) => {
       const out: Record<string, SqlValue> = {}
@@ -106,11 +154,21 @@ class DuckDb implements Db {
   }
 
   async allJson(sql: string, values?: SqlValue[]): Promise<unknown[]> {
-    const reader = await this.connection.runAndReadAll(sql, values as DuckDBValue[] | undefined)
+    const reader = await this.connection.runAndReadAll(sql, values as DuckDBValue[] | undefined).catch((error: unknown) => {
+      throw storeQueryError(this.path, error)
+    })
     return reader.getRowObjectsJson()
   }
 
   async appendColumns(table: string, columns: readonly ColumnData[]): Promise<void> {
+    try {
+      await this.appendColumnsRaw(table, columns)
+    } catch (error) {
+      throw storeQueryError(this.path, error)
+    }
+  }
+
+  private async appendColumnsRaw(table: string, columns: readonly ColumnData[]): Promise<void> {
     const appender: DuckDBAppender = await this.connection.createAppender(table)
     try {
       const lengths = columns.flatMap((column) => ('repeat' in column ? [] : [column.length]))

@@ -11,6 +11,12 @@ export interface EvalRecord {
   loss?: number | null
   kl?: number | null
   top1?: number | null
+  /** Predicted tokens measured. */
+  tokens?: number | null
+  /** 95% bootstrap intervals (schema version 2). */
+  klCi?: [number, number] | null
+  lossDeltaCi?: [number, number] | null
+  top1Ci?: [number, number] | null
   /** Anything else worth keeping (stored as JSON). */
   extra?: Record<string, unknown>
 }
@@ -30,8 +36,27 @@ export async function insertEvals(db: Db, records: readonly EvalRecord[]): Promi
   try {
     for (const r of records) {
       await db.run(
-        `INSERT INTO evals (eval_id, run_id, strategy, layers, added_layers, params, loss, kl, top1, extra) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [id, r.runId ?? null, r.strategy, JSON.stringify(r.layers), JSON.stringify(r.addedLayers), r.params ?? null, r.loss ?? null, r.kl ?? null, r.top1 ?? null, r.extra === undefined ? null : JSON.stringify(r.extra)],
+        `INSERT INTO evals (eval_id, run_id, strategy, layers, added_layers, params, loss, kl, top1, extra, tokens, kl_lo, kl_hi, dloss_lo, dloss_hi, top1_lo, top1_hi)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+        [
+          id,
+          r.runId ?? null,
+          r.strategy,
+          JSON.stringify(r.layers),
+          JSON.stringify(r.addedLayers),
+          r.params ?? null,
+          r.loss ?? null,
+          r.kl ?? null,
+          r.top1 ?? null,
+          r.extra === undefined ? null : JSON.stringify(r.extra),
+          r.tokens ?? null,
+          r.klCi?.[0] ?? null,
+          r.klCi?.[1] ?? null,
+          r.lossDeltaCi?.[0] ?? null,
+          r.lossDeltaCi?.[1] ?? null,
+          r.top1Ci?.[0] ?? null,
+          r.top1Ci?.[1] ?? null,
+        ],
       )
       ids.push(id)
       id++
@@ -51,6 +76,8 @@ export async function listEvals(db: Db, filter: {strategy?: string; runId?: numb
     [filter.strategy ?? null, filter.runId ?? null],
   )
   const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
+  // absent in a version 1 file opened read-only
+  const ci = (lo: unknown, hi: unknown): [number, number] | null => (lo === null || lo === undefined || hi === null || hi === undefined ? null : [Number(lo), Number(hi)])
   return rows.map((r) => ({
     evalId: Number(r.eval_id),
     runId: num(r.run_id),
@@ -61,6 +88,10 @@ export async function listEvals(db: Db, filter: {strategy?: string; runId?: numb
     loss: num(r.loss),
     kl: num(r.kl),
     top1: num(r.top1),
+    tokens: num(r.tokens),
+    klCi: ci(r.kl_lo, r.kl_hi),
+    lossDeltaCi: ci(r.dloss_lo, r.dloss_hi),
+    top1Ci: ci(r.top1_lo, r.top1_hi),
     extra: r.extra === null ? null : (JSON.parse(String(r.extra)) as Record<string, unknown>),
     created: String(r.created),
   }))

@@ -1,4 +1,4 @@
-import {renameSync, rmSync} from 'node:fs'
+import {withTempFile} from '../fs/write-atomic.js'
 import {StoreError} from '../errors.js'
 import {sqlIdentifier, sqlString, withMemoryDb} from './db.js'
 
@@ -14,9 +14,8 @@ export interface ParquetColumn {
  */
 export async function exportParquet(params: {path: string; columns: readonly ParquetColumn[]}): Promise<void> {
   const {path, columns} = params
-  const tmp = `${path}.tmp`
   try {
-    await withMemoryDb(async (db) => {
+    await withTempFile(path, (tmp) => withMemoryDb(async (db) => {
       await db.run(`CREATE TABLE t (${columns.map((c) => `${sqlIdentifier(c.name)} ${c.type}`).join(', ')})`)
       const rowCount = columns[0]?.values.length ?? 0
       for (let r = 0; r < rowCount; r++) {
@@ -24,10 +23,8 @@ export async function exportParquet(params: {path: string; columns: readonly Par
         await db.run(`INSERT INTO t VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})`, values)
       }
       await db.run(`COPY t TO ${sqlString(tmp)} (FORMAT parquet)`)
-    })
-    renameSync(tmp, path)
+    }))
   } catch (error) {
-    rmSync(tmp, {force: true})
     throw new StoreError(`${path}: cannot write Parquet (${error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error)})`, 'DLEC_STORE_EXPORT')
   }
 }

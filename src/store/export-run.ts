@@ -1,4 +1,5 @@
-import {mkdirSync, renameSync, rmSync} from 'node:fs'
+import {mkdirSync} from 'node:fs'
+import {withTempFile} from '../fs/write-atomic.js'
 import {join} from 'node:path'
 import {StoreError} from '../errors.js'
 import {sqlString} from './db.js'
@@ -19,12 +20,9 @@ export async function exportRunTables(params: {dbPath: string; run?: string; out
     const files: Record<string, number> = {}
     for (const table of RUN_TABLES) {
       const path = join(params.outDir, `${table}.parquet`)
-      const tmp = `${path}.tmp`
       try {
-        await db.run(`COPY (SELECT * FROM ${table} WHERE run_id = ${run.runId}) TO ${sqlString(tmp)} (FORMAT parquet)`)
-        renameSync(tmp, path)
+        await withTempFile(path, (tmp) => db.run(`COPY (SELECT * FROM ${table} WHERE run_id = ${run.runId}) TO ${sqlString(tmp)} (FORMAT parquet)`))
       } catch (error) {
-        rmSync(tmp, {force: true})
         throw new StoreError(`${path}: cannot write Parquet (${error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error)})`, 'DLEC_STORE_EXPORT')
       }
       const count = await db.all(`SELECT count(*) AS n FROM ${table} WHERE run_id = $1`, [run.runId])

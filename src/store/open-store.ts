@@ -18,3 +18,13 @@ export async function openStore(params: {path: string; readOnly?: boolean}): Pro
   }
   return db
 }
+
+/**
+ * Fails now, with the store's own error (locked by another process, not a DuckDB file, read-only),
+ * when `path` cannot be opened for writing: work that records into the store at its end calls this
+ * first, so a locked store stops it before it writes a YAML or an output folder.
+ */
+export async function assertStoreWritable(path: string): Promise<void> {
+  const db = await openStore({path})
+  db.close()
+}

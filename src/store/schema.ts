@@ -20,10 +20,20 @@ import type {Db} from './db.js'
  * - activations(run_id, sample, position, point, neuron, value): optional raw values of h_0..h_L, and
  *   as point L+1 the final-norm output (transformers' last `hidden_states` entry, which the original
  *   DLEC stored as its last layer).
- * - evals(eval_id, run_id, strategy, layers, added_layers, params, loss, kl, top1, extra, created):
- *   evaluations of layer sequences (curve and plan search write here).
+ * - evals(eval_id, run_id, strategy, layers, added_layers, params, loss, kl, top1, extra, created,
+ *   tokens, kl_lo, kl_hi, dloss_lo, dloss_hi, top1_lo, top1_hi): evaluations of layer sequences
+ *   (curve and plan search write here), with the predicted tokens they were measured on and their
+ *   95% paired bootstrap intervals (version 2; null where unmeasured).
+ *
+ * Migrations: a version 1 file opened for writing gets the version 2 columns of `evals` (ALTER
+ * TABLE, in one transaction); opened read-only it is read as it is (the new columns read as null).
  */
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
+
+/** Columns added by each version, as ALTER TABLE statements run in order. */
+const MIGRATIONS: Record<number, string> = {
+  2: ['tokens BIGINT', 'kl_lo DOUBLE', 'kl_hi DOUBLE', 'dloss_lo DOUBLE', 'dloss_hi DOUBLE', 'top1_lo DOUBLE', 'top1_hi DOUBLE'].map((c) => `ALTER TABLE evals ADD COLUMN ${c};`).join('\n'),
+}
 
 const TABLES = `
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
@@ -48,7 +58,8 @@ CREATE TABLE IF NOT EXISTS activations (
 CREATE TABLE IF NOT EXISTS evals (
   eval_id INTEGER PRIMARY KEY, run_id INTEGER, strategy VARCHAR NOT NULL, layers VARCHAR NOT NULL,
   added_layers VARCHAR NOT NULL, params BIGINT, loss DOUBLE, kl DOUBLE, top1 DOUBLE, extra VARCHAR,
-  created TIMESTAMP NOT NULL DEFAULT current_timestamp);
+  created TIMESTAMP NOT NULL DEFAULT current_timestamp,
+  tokens BIGINT, kl_lo DOUBLE, kl_hi DOUBLE, dloss_lo DOUBLE, dloss_hi DOUBLE, top1_lo DOUBLE, top1_hi DOUBLE);
 `
 
 /**
@@ -73,6 +84,23 @@ export async function ensureSchema(db: Db, params: {readOnly?: boolean} = {}): P
   }
   const rows = await db.all(`SELECT value FROM meta WHERE key = 'schema_version'`)
   const version = Number(rows[0]?.value)
+  if (Number.isInteger(version) && version >= 1 && version < SCHEMA_VERSION) {
+    if (params.readOnly === true) {
+      return
+    }
+    await db.run('BEGIN TRANSACTION')
+    try {
+      for (let v = version + 1; v <= SCHEMA_VERSION; v++) {
+        await db.run(MIGRATIONS[v] as string)
+      }
+      await db.run(`UPDATE meta SET value = '${SCHEMA_VERSION}' WHERE key = 'schema_version'`)
+      await db.run('COMMIT')
+    } catch (error) {
+      await db.run('ROLLBACK')
+      throw new StoreError(`${db.path}: cannot upgrade the store from schema version ${version} to ${SCHEMA_VERSION} (${error instanceof Error ? error.message : String(error)})`, 'DLEC_STORE_VERSION', {cause: error})
+    }
+    return
+  }
   if (version !== SCHEMA_VERSION) {
     const which = !Number.isFinite(version) ? 'an unknown' : version < SCHEMA_VERSION ? 'an older' : 'a newer'
     throw new StoreError(

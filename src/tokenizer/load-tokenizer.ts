@@ -1,4 +1,4 @@
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {Tokenizer} from '@huggingface/tokenizers'
 import {ModelError} from '../errors.js'
@@ -49,6 +49,9 @@ export function loadTokenizer(modelDir: string): TextTokenizer {
 }
 
 function readJson(path: string): Record<string, unknown> {
+  if (!statSync(path).isFile()) {
+    throw new ModelError(`${path}: not a regular file (a folder, FIFO or device cannot be a tokenizer file)`, 'DLEC_TOKENIZER_INVALID')
+  }
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>
   } catch (error) {

@@ -9,12 +9,13 @@ import {numLayersOf, resolveArchitecture} from '../../src/architectures/registry
 import {matchCheckpoint} from '../../src/architectures/match-checkpoint.js'
 import {substituteTemplate} from '../../src/architectures/template.js'
 import {layerSequenceToConfig} from '../../src/mergekit/layer-sequence-to-config.js'
-import {readTensorShapes} from '../../src/mergekit/read-tensor-shapes.js'
+import {readTensorShapes} from '../../src/model/read-tensor-shapes.js'
 import {toYaml} from '../../src/mergekit/to-yaml.js'
 import {GENERATED, STORIES, python} from '../helpers/cli.js'
+import {FAMILIES} from '../helpers/families.js'
 
 const SCRIPT = fileURLToPath(new URL('../python/mergekit_merge.py', import.meta.url))
-const MODELS = ['llama', 'llama-sharded', 'mistral', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'phi', 'phi3', 'gpt2'].map((n) => join(GENERATED, n))
+const MODELS = [...FAMILIES, 'llama-sharded'].map((n) => join(GENERATED, n))
 
 interface MergeResult {
   error: string | null

@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {Config, Plugin} from '@oclif/core'
 import {runCommand} from '@oclif/test'
 import {ROOT, STORIES, GENERATED, dlec} from '../helpers/cli.js'
-import type {LayersReport, ConfigReport} from '../../src/mergekit/describe-layers.js'
+import type {LayersReport, ConfigReport} from '../../src/merge/describe-layers.js'
 
 const REF = `${ROOT}fixtures/mergekit-configs/`
 let dir: string

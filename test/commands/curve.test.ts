@@ -64,8 +64,11 @@ describe('dlec curve', () => {
     const stored = rows.find((e) => e.extra?.kind === 'point' && e.strategy === 'greedy' && e.extra.added === 1)
     assert.deepEqual(stored?.layers, g1.layers)
     assert.equal(stored?.kl, g1.kl)
-    const human = await dlec(['curve', STORIES, '--data', DATA, '--max-add', '1', '--strategy', 'greedy,identity', '--db', DB], {env: ENV})
+    const humanHeat = join(TMP, 'heat-human.svg')
+    const human = await dlec(['curve', STORIES, '--data', DATA, '--max-add', '1', '--strategy', 'greedy,identity', '--db', DB, '--heatmap', humanHeat], {env: ENV})
     assert.equal(human.code, 0, human.stderr)
+    assert.equal(human.stdout.split('\n').filter((l) => l === `wrote heat-map ${humanHeat}`).length, 1, 'says once where the picture went')
+    assert.match(readFileSync(humanHeat, 'utf8'), /Layer l run twice/, 'single layers only: the bar chart')
     assert.match(human.stdout, /original: 5 layers, 260,032 parameters/)
     assert.match(human.stdout, /greedy\s+\+1\s+305,472/)
     assert.match(human.stdout, /identity\s+\+1\s+305,472\s+0 \(identity\)/)
@@ -115,7 +118,7 @@ describe('dlec curve', () => {
   it('bad flags fail with one line and the usage exit code', async () => {
     for (const [args, re] of [
       [['--strategy', 'nope'], /unknown strategy "nope"/],
-      [['--cache-memory', 'lots'], /--cache-memory lots: expected bytes with an optional K, M, G or T suffix/],
+      [['--cache-memory', 'lots'], /--cache-memory lots: expected bytes with an optional suffix K, M, G, T/],
       [['--candidates', '3-9'], /layers 0\.\.4/],
       [['--block-sizes', '1,x'], /--block-sizes "1,x"/],
       [['--strategy', 'dlec-original'], /dlec-original needs the layers the original DLEC rule flags/],

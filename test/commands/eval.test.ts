@@ -4,7 +4,7 @@ import {createHash} from 'node:crypto'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
-import {readWeightFiles} from '../../src/onnx/weight-files.js'
+import {readWeightFiles} from '../../src/model/weight-files.js'
 import {GENERATED, STORIES, dlec} from '../helpers/cli.js'
 import {readmeParagraph} from '../eval/readme-texts.js'
 
@@ -82,6 +82,17 @@ describe('dlec eval', () => {
     const r = await run([STORIES, '--data', para, '--quant', 'int8'])
     assert.ok(Math.abs(r.perplexity / 2.833 - 1) < 0.005, String(r.perplexity))
     assert.notEqual(r.perplexity.toFixed(6), '2.833082')
+  })
+
+  it('--quant w8a8: int8 weights and activations, perplexity within 1% of fp32 (README: 2.833), and the report names the format', async () => {
+    const r = await dlec(['eval', STORIES, '--data', para, '--quant', 'w8a8', '--json', '--threads', '1'], {env})
+    assert.equal(r.code, 0, r.stderr)
+    const j = JSON.parse(r.stdout) as EvalJson & {weightFormat: {format: string; reason: string}}
+    assert.ok(Math.abs(j.perplexity / 2.833 - 1) < 0.01, String(j.perplexity))
+    assert.notEqual(j.perplexity.toFixed(6), '2.833082')
+    assert.equal(j.weightFormat.format, 'w8a8')
+    const human = await dlec(['eval', STORIES, '--data', para, '--threads', '1'], {env})
+    assert.match(human.stdout, /weights {4}fp32 \(auto: 1\.2 MB as float32, within the 2\.0 GB fp32 limit: exact; float32 checkpoint read in place, no copy\)/)
   })
 
   it('prints a human report, and says when texts were chunked', async () => {

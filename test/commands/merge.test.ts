@@ -3,7 +3,7 @@ import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileS
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {after, describe, it} from 'node:test'
-import {findMergekit} from '../../src/mergekit/run-mergekit.js'
+import {findMergekit} from '../../src/merge/engines/run-mergekit.js'
 import {dlec, STORIES} from '../helpers/cli.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'dlec-cmd-merge-'))

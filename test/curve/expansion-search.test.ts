@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {candidateBlocks} from '../../src/curve/candidate-blocks.js'
 import {searchExpansions, type Measurement, type SearchState} from '../../src/curve/expansion-search.js'
-import {addedLayers, expandLayers, type Duplication} from '../../src/scoring/layer-plan.js'
+import {addedLayers, expandLayers, type Duplication} from '../../src/curve/layer-plan.js'
 
 /** A deterministic, non-additive stand-in for a measurement: a hash of the layer sequence. */
 function fakeMeasure(layers: number[]): Measurement {

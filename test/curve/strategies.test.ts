@@ -6,7 +6,7 @@ import {dlecOriginalPlacement, dlecOriginalSeams} from '../../src/curve/dlec-ori
 import {identityPlacement} from '../../src/curve/identity-strategy.js'
 import {scoreCurvePlacement, weightsFromBlockInfluence} from '../../src/curve/score-curve-strategy.js'
 import {spreadEvenly} from '../../src/curve/spread.js'
-import {parseStrategies} from '../../src/scoring/strategies.js'
+import {parseStrategies} from '../../src/curve/strategies.js'
 
 const layersOf = (d: {start: number}[]): number[] => d.map((x) => x.start)
 

@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {describe, it} from 'node:test'
 import {ConfigError} from '../../src/errors.js'
 import {planLayers} from '../../src/eval/plan-layers.js'
-import {mergeModel} from '../../src/merge/merge-model.js'
+import {mergeModelIter} from '../../src/merge/merge-model.js'
 import {openDecoder} from '../../src/onnx/open-decoder.js'
 import {STORIES} from '../helpers/cli.js'
 import {maxDiffTokens, writeReferences} from '../onnx/reference.js'
@@ -55,7 +55,7 @@ describe('planLayers', () => {
     const merged = join(work, 'merged')
     execFileSync('mergekit-yaml', [file, merged], {stdio: 'ignore'})
     const native = join(work, 'native')
-    const it = mergeModel({config: file, out: native, engine: 'native', outShardSize: 1e9})
+    const it = mergeModelIter({config: file, out: native, engine: 'native', outShardSize: 1e9})
     for (let r = await it.next(); r.done !== true; r = await it.next()) {
       // drain progress events
     }

@@ -8,7 +8,7 @@ import {DlecError, MergeError} from '../../src/errors.js'
 import {layerSequenceToConfig} from '../../src/mergekit/layer-sequence-to-config.js'
 import {parseMergeConfig} from '../../src/mergekit/parse-merge-config.js'
 import {toYaml} from '../../src/mergekit/to-yaml.js'
-import {executeMerge} from '../../src/merge/execute.js'
+import {executeMerge} from '../../src/merge/engines/execute-native.js'
 import {prepareNativeMerge} from '../../src/merge/prepare-native-merge.js'
 import {GENERATED, python, ROOT, STORIES} from '../helpers/cli.js'
 

@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 import {MergekitError} from '../../src/errors.js'
 import type {MergeEvent} from '../../src/merge/merge-event.js'
-import {findMergekit, runMergekit} from '../../src/mergekit/run-mergekit.js'
+import {findMergekit, runMergekit} from '../../src/merge/engines/run-mergekit.js'
 import {STORIES} from '../helpers/cli.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'dlec-runmk-'))

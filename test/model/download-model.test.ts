@@ -82,8 +82,8 @@ describe('resolveModel downloads into the HF cache layout', () => {
     assert.equal(got.dir, join(repo, 'snapshots', COMMIT))
     assert.equal(got.revision, COMMIT)
     assert.equal(readFileSync(join(repo, 'refs', 'main'), 'utf8'), COMMIT)
-    // Only what dlec needs: weights, JSON, tokenizer files (not README.md).
-    assert.deepEqual(events.sort(), readdirSync(STORIES).filter((f) => f !== 'README.md').sort())
+    // Only what dlec needs: weights, JSON, tokenizer files, the card (not the directory entry).
+    assert.deepEqual(events.sort(), readdirSync(STORIES).sort())
     const weights = join(got.dir, 'model.safetensors')
     assert.ok(lstatSync(weights).isSymbolicLink())
     assert.equal(readlinkSync(weights), join('..', '..', 'blobs', sha256(readFileSync(join(STORIES, 'model.safetensors')))))

@@ -4,12 +4,14 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {openDecoder, type Decoder} from '../../src/onnx/open-decoder.js'
+import {fusedAttentionFits} from '../../src/onnx/decoder-graph.js'
 import {GENERATED, STORIES} from '../helpers/cli.js'
 import {maxDiffTokens, writeReferences, type Reference} from './reference.js'
+import {FAMILIES, LLAMA_VARIANTS} from '../helpers/families.js'
 
 // Every family's tiny checkpoint (written by transformers), the bundled real model, a bf16 and a
 // sharded checkpoint, and layer sequences with repeats (transformers runs the same modules repeated).
-const FAMILIES = ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'phi', 'phi3', 'gpt2', 'llama-bf16', 'llama-sharded']
+const GRAPH_FAMILIES = [...FAMILIES, ...LLAMA_VARIANTS]
 const SEQUENCES: Record<string, [string, number[]]> = {
   'llama@seq': ['llama', [0, 1, 1, 2, 3]],
   'gemma2@seq': ['gemma2', [0, 1, 2, 2, 3, 1]],
@@ -57,7 +59,7 @@ describe('decoder graphs match transformers (logits and every hidden state, padd
   before(() => {
     cacheDir = mkdtempSync(join(tmpdir(), 'dlec-cache-'))
     const targets: Record<string, string> = {stories: STORIES}
-    for (const f of FAMILIES) {
+    for (const f of GRAPH_FAMILIES) {
       targets[f] = dirOf(f)
     }
     for (const [name, [family, layers]] of Object.entries(SEQUENCES)) {
@@ -96,7 +98,7 @@ describe('decoder graphs match transformers (logits and every hidden state, padd
   it('stories260K (real pretrained llama)', async () => {
     await check('stories', STORIES)
   })
-  for (const f of FAMILIES) {
+  for (const f of GRAPH_FAMILIES) {
     it(f, async () => {
       await check(f, dirOf(f))
     })
@@ -117,6 +119,53 @@ describe('decoder graphs match transformers (logits and every hidden state, padd
       await check(name, dirOf(family), layers)
     })
   }
+
+  // KV-cache graphs: each row alone (unpadded), a 3-token prompt, then one token per step with the
+  // returned cache; the logits at every position must be transformers' full-sequence logits.
+  const checkCached = async (name: string, modelDir: string, layers?: number[]): Promise<void> => {
+    const r = ref(name)
+    const dec = await openDecoder({modelDir, cacheDir, threads: 1, maxSessions: 1})
+    open.push(dec)
+    const V = dec.spec.vocab
+    const T = Math.max(...r.lengths)
+    const logitsRef = r.read('logits')
+    let worst = 0
+    for (const [b, row] of r.ids.entries()) {
+      let step = await dec.decodeStep({inputIds: [row.slice(0, 3)], layers})
+      for (let t = 2; t < row.length; t++) {
+        if (t > 2) {
+          step = await dec.decodeStep({inputIds: [[row[t] as number]], layers, past: step.present})
+        }
+        assert.equal(step.present.length, t + 1)
+        worst = Math.max(worst, maxDiffTokens(step.logits, logitsRef.subarray((b * T + t) * V, (b * T + t + 1) * V), [1], V))
+      }
+    }
+    assert.ok(worst <= TOL, `${name} KV-cache logits: max |diff| ${worst} > ${TOL}`)
+  }
+  it('KV-cache decoding: stories260K', async () => {
+    await checkCached('stories', STORIES)
+  })
+  for (const name of [...FAMILIES, ...Object.keys(VARIANTS)]) {
+    it(`KV-cache decoding: ${name}`, async () => {
+      await checkCached(name, dirOf(name))
+    })
+  }
+  for (const [name, [family, layers]] of Object.entries(SEQUENCES)) {
+    it(`KV-cache decoding: ${family} layer sequence [${layers.join(',')}] (one cache slot per position)`, async () => {
+      await checkCached(name, dirOf(family), layers)
+    })
+  }
+
+  it('KV-cache graphs use fused attention (GroupQueryAttention) where it fits, so both paths are checked above', async () => {
+    const fits: Record<string, boolean> = {}
+    for (const name of ['stories', 'llama', 'qwen3', 'phi3', 'mistral', 'gemma2', 'phi', 'gpt2']) {
+      const dec = await openDecoder({modelDir: dirOf(name), cacheDir, threads: 1})
+      open.push(dec)
+      fits[name] = fusedAttentionFits(dec.spec, Array.from({length: dec.spec.numLayers}, (_, i) => i))
+    }
+    // head_dim 16 with full rotary: fused; head_dim 8 / 12, sliding windows, partial rotary: standard ops.
+    assert.deepEqual(fits, {stories: false, llama: true, qwen3: true, phi3: true, mistral: false, gemma2: false, phi: false, gpt2: false})
+  })
 
   it('in-graph norms and cosines equal those of transformers hidden states; last-token outputs pick each row\'s last token', async () => {
     const r = ref('llama')

@@ -12,6 +12,7 @@ import {GENERATED, ROOT, STORIES, python} from '../helpers/cli.js'
 import {openDecoder} from '../../src/onnx/open-decoder.js'
 import {maxDiffTokens, writeReferences} from './reference.js'
 import {readmeParagraph} from '../eval/readme-texts.js'
+import {FAMILIES} from '../helpers/families.js'
 
 function randomMatrix(n: number, k: number, seed: number): Float32Array {
   let s = seed
@@ -79,7 +80,7 @@ describe('block quantization (MatMulNBits layout)', () => {
   })
 
   it('every family runs quantized (projections and embeddings): int8 logits within 0.05 of transformers fp32, int4 within 0.5', async () => {
-    const families = ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'phi', 'phi3', 'gpt2']
+    const families = FAMILIES
     const ref = writeReferences(Object.fromEntries(families.map((f) => [f, join(GENERATED, f)])))
     for (const f of families) {
       const r = ref(f)

@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 import {openDecoder} from '../../src/onnx/open-decoder.js'
-import {readWeightFiles} from '../../src/onnx/weight-files.js'
+import {readWeightFiles} from '../../src/model/weight-files.js'
 import {STORIES} from '../helpers/cli.js'
 
 const work = mkdtempSync(join(tmpdir(), 'dlec-cache-key-'))

@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict'
-import {cpSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {execFile, spawnSync} from 'node:child_process'
+import {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {promisify} from 'node:util'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
-import {ModelError} from '../../src/errors.js'
+import {DlecError, ModelError} from '../../src/errors.js'
+import {acquireBuildLock} from '../../src/onnx/weight-build.js'
 import {openDecoder} from '../../src/onnx/open-decoder.js'
-import {readWeightFiles} from '../../src/onnx/weight-files.js'
-import {GENERATED} from '../helpers/cli.js'
+import {readWeightFiles} from '../../src/model/weight-files.js'
+import {GENERATED, ROOT} from '../helpers/cli.js'
 
 const work = mkdtempSync(join(tmpdir(), 'dlec-store-'))
 const IDS = [
@@ -14,7 +17,7 @@ const IDS = [
   [11, 12],
 ]
 
-async function logits(modelDir: string, quant: 'fp32' | 'int4', chunkBytes: number | undefined, cache: string): Promise<Float32Array> {
+async function logits(modelDir: string, quant: 'fp32' | 'int4' | 'w8a8', chunkBytes: number | undefined, cache: string): Promise<Float32Array> {
   const dec = await openDecoder({modelDir, cacheDir: join(work, cache), quant, chunkBytes, threads: 1})
   try {
     return (await dec.run({inputIds: IDS, outputs: {logits: 'all'}})).outputs.logits?.data as Float32Array
@@ -24,7 +27,7 @@ async function logits(modelDir: string, quant: 'fp32' | 'int4', chunkBytes: numb
 }
 
 describe('weight store', () => {
-  for (const quant of ['fp32', 'int4'] as const) {
+  for (const quant of ['fp32', 'int4', 'w8a8'] as const) {
     it(`bf16 -> ${quant} conversion in tiny chunks equals whole-tensor conversion`, async () => {
       const dir = join(GENERATED, 'llama-bf16')
       const whole = await logits(dir, quant, undefined, `whole-${quant}`)
@@ -45,5 +48,55 @@ describe('weight store', () => {
       openDecoder({modelDir: dir, cacheDir: join(work, 'nan-cache'), chunkBytes: 200}),
       (e: unknown) => e instanceof ModelError && /tensor model\.embed_tokens\.weight contains Infinity at element 5000/.test(e.message),
     )
+  })
+
+  /** Every file of a cache folder tree that a build leaves only while it runs. */
+  const leftovers = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir, {recursive: true}).map(String).filter((f) => /\.tmp-\d+$|\.lock/.test(f)) : [])
+
+  it('two processes building the same w8a8 cache at once both get the same, correct weights, and leave no temporary or lock file', async () => {
+    const cache = join(work, 'race')
+    const run = promisify(execFile)
+    const child = (c: string): Promise<{stdout: string}> => run(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/decoder-child.ts'), join(GENERATED, 'llama-bf16'), c, 'w8a8'], {cwd: ROOT})
+    const [a, b] = await Promise.all([child(cache), child(cache)])
+    const alone = await child(join(work, 'race-alone'))
+    assert.equal(a.stdout, alone.stdout)
+    assert.equal(b.stdout, alone.stdout)
+    assert.deepEqual(leftovers(cache), [])
+  })
+
+  it('an aborted build ends as interrupted, leaves no temporary or lock file, and the next build completes', async () => {
+    const cache = join(work, 'abort')
+    const controller = new AbortController()
+    const it = (await import('../../src/onnx/open-decoder.js')).openDecoderIter({modelDir: join(GENERATED, 'llama-bf16'), cacheDir: cache, quant: 'w8a8', chunkBytes: 256, signal: controller.signal})
+    let events = 0
+    await assert.rejects(
+      (async () => {
+        for (let r = await it.next(); r.done !== true; r = await it.next()) {
+          events++
+          controller.abort()
+        }
+      })(),
+      (e: unknown) => e instanceof DlecError && e.kind === 'interrupted',
+    )
+    assert.ok(events >= 1)
+    assert.deepEqual(leftovers(cache), [])
+    assert.ok(!readdirSync(cache, {recursive: true}).map(String).some((f) => f.endsWith('.json') && f.includes('w8a8')), 'no index of a half-built cache')
+    const after = await logits(join(GENERATED, 'llama-bf16'), 'w8a8', undefined, 'abort')
+    assert.deepEqual(after, await logits(join(GENERATED, 'llama-bf16'), 'w8a8', undefined, 'abort-fresh'))
+  })
+
+  it('a lock left by a dead process is taken over and its temporary files are removed', async () => {
+    const dir = join(work, 'stale')
+    mkdirSync(dir, {recursive: true})
+    const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid as number
+    mkdirSync(join(dir, 'weights-x.lock'))
+    writeFileSync(join(dir, 'weights-x.lock', 'pid'), String(dead))
+    writeFileSync(join(dir, `weights-x.bin.tmp-${dead}`), 'half')
+    const release = await acquireBuildLock(join(dir, 'weights-x.lock'), () => false)
+    assert.ok(release)
+    assert.equal(readFileSync(join(dir, 'weights-x.lock', 'pid'), 'utf8'), String(process.pid))
+    assert.ok(!existsSync(join(dir, `weights-x.bin.tmp-${dead}`)))
+    release()
+    assert.deepEqual(leftovers(dir), [])
   })
 })

@@ -13,6 +13,7 @@ import {openStore} from '../../src/store/open-store.js'
 import {findRun} from '../../src/store/runs.js'
 import {loadTokenizer} from '../../src/tokenizer/load-tokenizer.js'
 import {ROOT, STORIES, python} from '../helpers/cli.js'
+import {assertScoresMatch} from '../helpers/layer-scores.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'dlec-profile-'))
 const dbPath = join(dir, 'p.duckdb')
@@ -45,18 +46,7 @@ describe('profileModel on stories260K', () => {
     try {
       const scores = await layerScores(db, await findRun(db, 'ref'))
       assert.equal(scores.length, 5)
-      for (const s of scores) {
-        assert.ok(Math.abs(s.blockInfluence - (ref.bi[s.layer] as number)) < 1e-6, `BI layer ${s.layer}: ${s.blockInfluence} vs ${ref.bi[s.layer]}`)
-        assert.ok(Math.abs(s.normGrowth - (ref.growth[s.layer] as number)) < 1e-6, `growth layer ${s.layer}`)
-        for (let n = 0; n < 8; n++) {
-          const want = ref.angular[s.layer]?.[n] ?? null
-          const got = s.angular[n] ?? null
-          assert.equal(got === null, want === null, `angular ${s.layer}+${n + 1} presence`)
-          if (got !== null && want !== null) {
-            assert.ok(Math.abs(got - want) < 1e-6, `angular ${s.layer}+${n + 1}: ${got} vs ${want}`)
-          }
-        }
-      }
+      assertScoresMatch(scores, ref)
       assert.ok(scores.some((s) => s.blockInfluence > 0.05), 'layers do change the residual stream')
       const neurons = await db.all('SELECT point, neuron, count, sum, sum_sq, sum_abs, max_abs FROM neuron_stats WHERE run_id = 1 ORDER BY point, neuron')
       assert.equal(neurons.length, 6 * 64)

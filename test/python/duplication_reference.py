@@ -14,13 +14,17 @@ from transformers import AutoModelForCausalLM
 req = json.load(sys.stdin)
 model = AutoModelForCausalLM.from_pretrained(req["model"], dtype=torch.float32)
 model.eval()
-original = list(model.model.layers)
+decoder = model.get_decoder()
+stack = "h" if hasattr(decoder, "h") else "layers"  # GPT-2 keeps its blocks in transformer.h
+original = list(getattr(decoder, stack))
 types = getattr(model.config, "layer_types", None)
 
 
 def run(seq, ids):
-    model.model.layers = nn.ModuleList([original[i] for i in seq])
-    model.config.num_hidden_layers = len(seq)
+    setattr(decoder, stack, nn.ModuleList([original[i] for i in seq]))
+    for key in ("num_hidden_layers", "n_layer"):
+        if hasattr(model.config, key):
+            setattr(model.config, key, len(seq))
     if types is not None:
         model.config.layer_types = [types[i] for i in seq]
     with torch.no_grad():

@@ -8,7 +8,7 @@ import {
   formatDuplications,
   formatLayerSequence,
   makeLayerPlan,
-} from '../../src/scoring/layer-plan.js'
+} from '../../src/curve/layer-plan.js'
 
 describe('layer plans', () => {
   it('duplicating block [i, j) is RYS configuration (i, j): layers 0..j-1 then i..N-1', () => {

@@ -3,8 +3,8 @@ import {describe, it} from 'node:test'
 import {listArchitectures} from '../../src/architectures/registry.js'
 import {substituteTemplate} from '../../src/architectures/template.js'
 import {UsageError} from '../../src/errors.js'
-import {baseParameterCount, parameterBreakdown, sequenceParameterCount} from '../../src/scoring/parameter-count.js'
-import {parseGrowth, parseParameterCount, resolveTargetSize} from '../../src/scoring/target-size.js'
+import {baseParameterCount, parameterBreakdown, sequenceParameterCount} from '../../src/model/parameter-count.js'
+import {parseGrowth, parseParameterCount, resolveTargetSize} from '../../src/curve/target-size.js'
 
 /** phi-2's tensor shapes (d 2560, d_ff 10240, vocab 51200, 32 layers), written from its config. */
 function phi2Shapes(): Map<string, {shape: number[]}> {

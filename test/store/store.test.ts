@@ -27,7 +27,7 @@ describe('store', () => {
     assert.deepEqual(tables, ['activations', 'block_stats', 'evals', 'layer_stats', 'meta', 'neuron_stats', 'runs'])
     await db.run(`UPDATE meta SET value = '0' WHERE key = 'schema_version'`)
     db.close()
-    await assert.rejects(openStore({path}), isStoreError(/v\.duckdb: written with an older dlec store schema \(version 0; this dlec reads version 1\)/, 'DLEC_STORE_VERSION'))
+    await assert.rejects(openStore({path}), isStoreError(/v\.duckdb: written with an older dlec store schema \(version 0; this dlec reads version 2\)/, 'DLEC_STORE_VERSION'))
     const raw = await openDb({path})
     await raw.run(`UPDATE meta SET value = '7' WHERE key = 'schema_version'`)
     raw.close()
@@ -145,19 +145,60 @@ describe('evals', () => {
     const db = await openStore({path: join(dir, 'evals.duckdb')})
     try {
       const ids = await insertEvals(db, [
-        {strategy: 'curve', layers: [0, 1, 1, 2], addedLayers: [1], params: 1234, loss: 2.5, kl: 0.01, top1: 0.97, extra: {step: 1}},
+        {strategy: 'curve', layers: [0, 1, 1, 2], addedLayers: [1], params: 1234, loss: 2.5, kl: 0.01, top1: 0.97, tokens: 99, klCi: [0.005, 0.02], lossDeltaCi: [-0.1, 0.3], top1Ci: [0.9, 0.99], extra: {step: 1}},
         {runId: 3, strategy: 'dlec-original', layers: [0, 1, 2, 2], addedLayers: [2]},
       ])
       assert.deepEqual(ids, [1, 2])
       const all = await listEvals(db)
       assert.equal(all.length, 2)
-      assert.deepEqual({...all[0], created: undefined}, {evalId: 1, runId: null, strategy: 'curve', layers: [0, 1, 1, 2], addedLayers: [1], params: 1234, loss: 2.5, kl: 0.01, top1: 0.97, extra: {step: 1}, created: undefined})
+      assert.deepEqual(
+        {...all[0], created: undefined},
+        {evalId: 1, runId: null, strategy: 'curve', layers: [0, 1, 1, 2], addedLayers: [1], params: 1234, loss: 2.5, kl: 0.01, top1: 0.97, tokens: 99, klCi: [0.005, 0.02], lossDeltaCi: [-0.1, 0.3], top1Ci: [0.9, 0.99], extra: {step: 1}, created: undefined},
+      )
+      assert.equal(all[1]?.klCi, null)
       assert.match(all[0]?.created ?? '', /^\d{4}-\d\d-\d\dT/)
       assert.deepEqual((await listEvals(db, {strategy: 'dlec-original'})).map((e) => e.evalId), [2])
       assert.deepEqual((await listEvals(db, {runId: 3})).map((e) => e.layers), [[0, 1, 2, 2]])
       assert.deepEqual(await listEvals(db, {strategy: 'none'}), [])
     } finally {
       db.close()
+    }
+  })
+
+  it('reads a version 1 file as it is when read-only and upgrades it in place when opened for writing', async () => {
+    const {insertEvals, listEvals} = await import('../../src/store/evals.js')
+    const path = join(dir, 'v1.duckdb')
+    const raw = await openDb({path})
+    // the version 1 layout of the two tables this migration touches
+    await raw.run(`CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL); INSERT INTO meta VALUES ('schema_version', '1');
+      CREATE TABLE evals (eval_id INTEGER PRIMARY KEY, run_id INTEGER, strategy VARCHAR NOT NULL, layers VARCHAR NOT NULL, added_layers VARCHAR NOT NULL,
+        params BIGINT, loss DOUBLE, kl DOUBLE, top1 DOUBLE, extra VARCHAR, created TIMESTAMP NOT NULL DEFAULT current_timestamp);
+      INSERT INTO evals (eval_id, strategy, layers, added_layers, kl) VALUES (1, 'greedy', '[0,1,1]', '[1]', 0.25);`)
+    raw.close()
+    const ro = await openStore({path, readOnly: true})
+    try {
+      const [old] = await listEvals(ro)
+      assert.equal(old?.kl, 0.25)
+      assert.equal(old?.klCi, null)
+      assert.equal(old?.tokens, null)
+      assert.deepEqual(await ro.all(`SELECT value FROM meta WHERE key = 'schema_version'`), [{value: '1'}])
+    } finally {
+      ro.close()
+    }
+    const rw = await openStore({path})
+    try {
+      assert.deepEqual(await rw.all(`SELECT value FROM meta WHERE key = 'schema_version'`), [{value: String(SCHEMA_VERSION)}])
+      await insertEvals(rw, [{strategy: 'greedy', layers: [0, 0, 1], addedLayers: [0], kl: 0.5, klCi: [0.4, 0.6], tokens: 10}])
+      const rows = await listEvals(rw)
+      assert.deepEqual(
+        rows.map((r) => [r.evalId, r.kl, r.klCi, r.tokens]),
+        [
+          [1, 0.25, null, null],
+          [2, 0.5, [0.4, 0.6], 10],
+        ],
+      )
+    } finally {
+      rw.close()
     }
   })
 })

@@ -7,6 +7,7 @@ import {describe, it} from 'node:test'
 import {loadTokenizer} from '../../src/tokenizer/load-tokenizer.js'
 import {ModelError} from '../../src/errors.js'
 import {GENERATED, ROOT, STORIES, python} from '../helpers/cli.js'
+import {FAMILIES} from '../helpers/families.js'
 
 // " " alone is left out: the JS engine's Prepend normalizer differs from Rust there (known quirk,
 // see fixtures/stories260K/README.md).
@@ -20,7 +21,7 @@ const TEXTS = [
   "it's don't we'll I'M",
   '',
 ]
-const DIRS = [STORIES, ...['llama', 'mistral', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'phi', 'phi3', 'gpt2'].map((f) => join(GENERATED, f))]
+const DIRS = [STORIES, ...FAMILIES.map((f) => join(GENERATED, f))]
 
 describe('tokenizer', () => {
   it('ids equal Python tokenizers on stories260K and every family fixture', () => {

@@ -1,4 +1,4 @@
-import type {ConfigReport, LayersReport} from '../../mergekit/describe-layers.js'
+import type {ConfigReport, LayersReport} from '../../merge/describe-layers.js'
 
 /** Human form of `dlec config validate`. */
 export function renderConfigReport(r: ConfigReport): string[] {

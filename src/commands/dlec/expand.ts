@@ -1,22 +1,19 @@
-import {isAbsolute, resolve} from 'node:path'
+import {basename, resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
-import {cacheDirOf, measureFlags, mergeEngineFlags, targetFlags, targetFromFlags} from '../../cli/flags.js'
+import {loadModelArg, measureFlags, measureOptionsOf, mergeEngineFlags, outShardSizeOf, singleStrategy, targetFlags, targetFromFlags} from '../../cli/flags.js'
 import {modelLookupFromEnv} from '../../cli/hub-env.js'
-import {renderMergeReport} from '../../cli/render/merge-report.js'
-import {MergeProgress} from '../../cli/render/progress-merge.js'
-import {parseBlockSizes, parseCandidateSpec} from '../../curve/candidate-blocks.js'
+import {pushAccessFromFlags, pushFlags} from '../../cli/push-flags.js'
+import {renderPushEvent, renderPushReport} from '../../cli/render/push-report.js'
+import {readCardLicense} from '../../publish/write-measured-card.js'
+import {checkPushParams, pushModelIter, type PushReport} from '../../publish/push-model.js'
+import {renderEvent} from '../../cli/render/events.js'
+import {renderExpandReport} from '../../cli/render/merge-report.js'
+import {parseBlockSizes} from '../../curve/candidate-blocks.js'
 import {dataHash, recordPlan} from '../../curve/curve-store.js'
-import {parseCacheMemory} from '../../curve/parse-cache-memory.js'
 import {expandModelIter, type ExpandReport} from '../../expand/expand-model.js'
 import {loadTexts} from '../../data/load-texts.js'
-import {parseShardSize} from '../../merge/parse-shard-size.js'
-import type {MergeEvent} from '../../merge/merge-event.js'
-import {resolveModel} from '../../model/resolve-model.js'
-import {formatDuplications, formatLayerSequence} from '../../scoring/layer-plan.js'
-import {STRATEGIES, parseStrategies} from '../../scoring/strategies.js'
-import {fmt} from '../../scoring/target-size.js'
-import {UsageError} from '../../errors.js'
+import {STRATEGIES} from '../../curve/strategies.js'
 
 export default class Expand extends DlecCommand {
   static override args = {
@@ -30,6 +27,8 @@ export default class Expand extends DlecCommand {
   ]
   static override flags = {
     ...mergeEngineFlags,
+    ...pushFlags,
+    push: Flags.string({description: 'After the check, push OUT with its measured card to this Hub repo (org/name), as `dlec push` does.'}),
     ...measureFlags,
     ...targetFlags,
     data: Flags.file({description: 'Held-out evaluation text (plain text, JSONL, Parquet, ShareGPT); required except for --strategy identity.'}),
@@ -40,94 +39,59 @@ export default class Expand extends DlecCommand {
   }
   static override summary = 'Plan, merge and check an expanded model in one step.'
 
-  async run(): Promise<ExpandReport> {
+  async run(): Promise<ExpandReport & {push?: PushReport}> {
     const {args, flags} = await this.parse(Expand)
-    const strategies = parseStrategies(flags.strategy)
-    if (strategies.length !== 1) {
-      throw new UsageError('--strategy takes one strategy for an expansion (dlec curve compares several)')
-    }
+    const strategy = singleStrategy(flags.strategy, 'an expansion')
     const target = targetFromFlags(flags)
-    const lookup = modelLookupFromEnv(process.env)
-    const model = await resolveModel({model: args.model, ...lookup})
-    // A local model is named by its absolute path in the YAML, so the merge finds it from anywhere.
-    const modelRef = model.revision === undefined ? (isAbsolute(model.dir) ? model.dir : resolve(model.dir)) : model.id
+    const access = pushAccessFromFlags(flags)
+    if (flags.push !== undefined) {
+      checkPushParams({repo: flags.push, accessToken: access.accessToken})
+    }
+    const model = await loadModelArg(args.model)
     const texts = flags.data === undefined ? undefined : await loadTexts({path: flags.data, textField: flags['text-field']})
-    const progress = this.jsonEnabled() ? undefined : new MergeProgress()
-    const controller = new AbortController()
-    const onSigint = (): void => controller.abort()
-    process.once('SIGINT', onSigint)
-    try {
-      const it = expandModelIter({
-        modelDir: model.dir,
-        modelRef,
-        cacheDir: cacheDirOf(flags['cache-dir']),
-        texts,
-        target,
-        strategy: strategies[0] as ExpandReport['plan']['strategy'],
-        candidates: parseCandidateSpec(flags.candidates),
-        blockSizes: parseBlockSizes(flags['block-sizes']),
-        beamWidth: flags.beam,
-        objective: flags.objective,
-        windowSize: flags.window,
-        mergekitPath: flags.mergekit,
-        dtype: flags.dtype,
-        maxTokens: flags['max-tokens'],
-        batchSize: flags['batch-size'],
-        threads: flags.threads,
-        cacheBytes: parseCacheMemory(flags['cache-memory']),
-        out: flags.out,
-        engine: flags.engine,
-        force: flags.force,
-        outShardSize: parseShardSize(flags['out-shard-size']),
-        pathEnv: process.env.PATH,
-        modelLookup: lookup,
-        signal: controller.signal,
-      })
-      let next = await it.next()
-      while (next.done !== true) {
-        const event = next.value
-        if (event.type === 'phase') {
-          progress?.stop()
-          if (!this.jsonEnabled()) {
-            this.logToStderr(`== ${event.phase}`)
-          }
-        } else if (isMergeEvent(event)) {
-          progress?.handle(event)
-        }
-        next = await it.next()
+    const params = {
+      ...measureOptionsOf(flags),
+      store: flags.db,
+      model,
+      texts,
+      target,
+      strategy,
+      mergekitPath: flags.mergekit,
+      dtype: flags.dtype,
+      out: flags.out,
+      engine: flags.engine,
+      force: flags.force,
+      outShardSize: outShardSizeOf(flags),
+      pathEnv: process.env.PATH,
+      modelLookup: modelLookupFromEnv(process.env),
+      card: {
+        name: flags.push?.split('/')[1] ?? basename(resolve(flags.out)),
+        baseModel: model.location.revision === undefined ? undefined : model.location.id,
+        license: await readCardLicense(model.location.dir),
+        data: flags.data === undefined || texts === undefined ? undefined : {name: basename(flags.data), hash: dataHash(texts)},
+        search: {candidates: flags.candidates, blockSizes: parseBlockSizes(flags['block-sizes']), objective: flags.objective},
+      },
+    }
+    const r = await this.consume((signal) => expandModelIter({...params, signal}), {render: renderEvent})
+    await recordPlan({...r.plan, dbPath: flags.db, model: model.identity, data: texts === undefined ? '' : dataHash(texts)})
+    if (!this.jsonEnabled()) {
+      if (!r.plan.target.exact) {
+        this.warn(r.plan.target.note)
       }
-      progress?.stop()
-      const r = next.value
-      await recordPlan({...r.plan, dbPath: flags.db, model: args.model, data: texts === undefined ? '' : dataHash(texts)})
-      if (!this.jsonEnabled()) {
-        this.render(r)
+      for (const line of renderExpandReport(r)) {
+        this.log(line)
       }
+    }
+    if (flags.push === undefined) {
       return r
-    } finally {
-      progress?.stop()
-      process.removeListener('SIGINT', onSigint)
     }
+    const message = `dlec expand: ${r.plan.strategy}, ${r.plan.layers.length} layers`
+    const push = await this.consume((signal) => pushModelIter({...access, dir: flags.out, repo: flags.push as string, message, signal}), {render: renderPushEvent})
+    if (!this.jsonEnabled()) {
+      for (const line of renderPushReport(push)) {
+        this.log(line)
+      }
+    }
+    return {...r, push}
   }
-
-  private render(r: ExpandReport): void {
-    const {plan, merge, check} = r
-    if (!plan.target.exact) {
-      this.warn(plan.target.note)
-    }
-    this.log(`strategy    ${plan.strategy}: duplicates ${formatDuplications(plan.duplications)}`)
-    this.log(`layers      ${plan.layers.length} (was ${plan.layers.length - plan.target.addLayers}): ${formatLayerSequence(plan.layers)}`)
-    this.log(`parameters  ${fmt(plan.paramsBefore)} -> ${fmt(plan.paramsAfter)}`)
-    this.log(`plan        mean KL ${plan.kl.toFixed(5)}   Δloss ${plan.lossDelta >= 0 ? '+' : ''}${plan.lossDelta.toFixed(5)}   top-1 ${(100 * plan.top1).toFixed(1)}%`)
-    for (const line of renderMergeReport(merge)) {
-      this.log(line)
-    }
-    if (check) {
-      const err = check.planLossError === undefined ? '' : `   |Δ vs plan| ${check.planLossError.toExponential(1)}`
-      this.log(`check       merged model loss ${check.loss.toFixed(5)}   perplexity ${check.perplexity.toFixed(3)} on ${check.tokens} tokens${err}`)
-    }
-  }
-}
-
-function isMergeEvent(event: {type: string}): event is MergeEvent {
-  return ['start', 'progress', 'stage', 'done'].includes(event.type)
 }

@@ -1,11 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
-import {mergeEngineFlags} from '../../cli/flags.js'
+import {mergeEngineFlags, outShardSizeOf} from '../../cli/flags.js'
 import {modelLookupFromEnv} from '../../cli/hub-env.js'
 import {renderMergeReport} from '../../cli/render/merge-report.js'
-import {MergeProgress} from '../../cli/render/progress-merge.js'
-import {mergeModel, type MergeReport} from '../../merge/merge-model.js'
-import {parseShardSize} from '../../merge/parse-shard-size.js'
+import {renderEvent} from '../../cli/render/events.js'
+import {mergeModelIter, type MergeReport} from '../../merge/merge-model.js'
 
 export default class Merge extends DlecCommand {
   static override args = {
@@ -27,42 +26,26 @@ export default class Merge extends DlecCommand {
 
   async run(): Promise<MergeReport> {
     const {args, flags} = await this.parse(Merge)
-    const progress = this.jsonEnabled() ? undefined : new MergeProgress()
-    const controller = new AbortController()
-    const onSigint = (): void => controller.abort()
-    process.once('SIGINT', onSigint)
-    try {
-      const run = mergeModel({
-        config: args.config,
-        out: args.out,
-        engine: flags.engine,
-        dryRun: flags['dry-run'],
-        outShardSize: parseShardSize(flags['out-shard-size']),
-        force: flags.force,
-        mergekitPath: flags.mergekit,
-        pathEnv: process.env.PATH,
-        lookup: modelLookupFromEnv(process.env),
-        signal: controller.signal,
-      })
-      for (;;) {
-        const next = await run.next()
-        if (next.done) {
-          progress?.stop()
-          if (!this.jsonEnabled()) {
-            for (const w of next.value.warnings) {
-              this.logToStderr(`Warning: ${w}`)
-            }
-            for (const line of renderMergeReport(next.value)) {
-              this.log(line)
-            }
-          }
-          return next.value
-        }
-        progress?.handle(next.value)
-      }
-    } finally {
-      progress?.stop()
-      process.removeListener('SIGINT', onSigint)
+    const params = {
+      config: args.config,
+      out: args.out,
+      engine: flags.engine,
+      dryRun: flags['dry-run'],
+      outShardSize: outShardSizeOf(flags),
+      force: flags.force,
+      mergekitPath: flags.mergekit,
+      pathEnv: process.env.PATH,
+      lookup: modelLookupFromEnv(process.env),
     }
+    const report = await this.consume((signal) => mergeModelIter({...params, signal}), {render: renderEvent})
+    if (!this.jsonEnabled()) {
+      for (const w of report.warnings) {
+        this.logToStderr(`Warning: ${w}`)
+      }
+      for (const line of renderMergeReport(report)) {
+        this.log(line)
+      }
+    }
+    return report
   }
 }

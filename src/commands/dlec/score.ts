@@ -1,12 +1,12 @@
-import {renameSync, writeFileSync} from 'node:fs'
+import {writeFileAtomicSync} from '../../fs/write-atomic.js'
 import {Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
 import {UsageError} from '../../errors.js'
-import {chartSvg} from '../../plot/chart-svg.js'
-import {chartPng} from '../../plot/chart-png.js'
 import {scoreChart} from '../../plot/score-plot.js'
+import {checkChartPath, writeChart} from '../../plot/write-chart.js'
 import {scoreRun, type ScoreReport} from '../../scoring/score-run.js'
-import {scoreColumns, scoreCsv, scoreTable} from '../../scoring/score-table.js'
+import {scoreColumns, scoreCsv} from '../../scoring/score-table.js'
+import {renderScoreText} from '../../cli/render/score-report.js'
 import {exportParquet} from '../../store/export-parquet.js'
 import {exportRunTables} from '../../store/export-run.js'
 
@@ -35,9 +35,7 @@ export default class Score extends DlecCommand {
     if (flags.format === 'parquet' && flags.output === undefined) {
       throw new UsageError('--format parquet needs --output FILE')
     }
-    if (flags.plot !== undefined && !/\.(svg|png)$/i.test(flags.plot)) {
-      throw new UsageError(`--plot ${flags.plot}: the file name must end in .svg or .png`)
-    }
+    checkChartPath(flags.plot)
     const report = await scoreRun({dbPath: flags.db, run: flags.run, bins: flags.bins})
     if (flags['export-dir'] !== undefined) {
       const exported = await exportRunTables({dbPath: flags.db, run: report.run.name, outDir: flags['export-dir']})
@@ -46,45 +44,22 @@ export default class Score extends DlecCommand {
       }
     }
     if (flags.plot !== undefined) {
-      const chart = scoreChart(report)
-      writeAtomic(flags.plot, /\.png$/i.test(flags.plot) ? chartPng(chart) : chartSvg(chart))
+      await writeChart({layout: scoreChart(report), path: flags.plot})
     }
     if (flags.format === 'parquet' && flags.output !== undefined) {
       await exportParquet({path: flags.output, columns: scoreColumns(report)})
     } else if (!this.jsonEnabled()) {
-      const text = flags.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : flags.format === 'csv' ? scoreCsv(report) : `${renderHeader(report)}\n${scoreTable(report)}\n${renderRules(report)}`
+      const text = flags.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : flags.format === 'csv' ? scoreCsv(report) : renderScoreText(report)
       if (flags.output === undefined) {
         process.stdout.write(text)
       } else {
-        writeAtomic(flags.output, text)
+        writeFileAtomicSync(flags.output, text)
       }
+    }
+    if (flags.plot !== undefined && !this.jsonEnabled()) {
+      // stderr, as --export-dir's line: stdout may be the CSV / JSON table itself.
+      this.logToStderr(`wrote plot ${flags.plot}`)
     }
     return report
   }
-}
-
-function writeAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp`
-  writeFileSync(tmp, data)
-  renameSync(tmp, path)
-}
-
-function renderHeader(r: ScoreReport): string {
-  return `run ${r.run.name} (id ${r.run.runId}): ${r.run.model}, ${r.run.layers.length} layers, ${r.run.samples} samples, ${r.run.tokens} tokens (positions >= 1) from ${r.run.dataSource}; raw activations: ${r.run.raw}`
-}
-
-function renderRules(r: ScoreReport): string {
-  const lines: string[] = []
-  for (const rule of [r.dlecOriginal, r.dlecCorrected]) {
-    if (rule === null) {
-      continue
-    }
-    lines.push(`${rule.description}: beneficial ${rule.beneficial.length === 0 ? 'none' : rule.beneficial.join(', ')}`)
-  }
-  if (r.dlecOriginal === null) {
-    lines.push('DLEC rules: no raw activations in this run (profile with --raw first-token or --raw sample:K)')
-  } else if (r.dlecCorrected === null) {
-    lines.push('corrected DLEC rule: needs activations at positions >= 1 (profile with --raw sample:K)')
-  }
-  return lines.length === 0 ? '' : `${lines.join('\n')}\n`
 }

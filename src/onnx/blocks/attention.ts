@@ -1,4 +1,5 @@
 import type {BlockContext} from './block-context.js'
+import {fusedAttention} from './fused-attention.js'
 import {applyRope} from './rope.js'
 
 /**
@@ -6,9 +7,10 @@ import {applyRope} from './rope.js'
  * Queries are laid out [B, nKv, group, T, d] and keys/values [B, nKv, 1, T, d], so MatMul
  * broadcasting shares each KV head with its query group without copying (transformers' repeat_kv).
  * Optional pieces come from the weights present (q/k/v biases, fused qkv, q/k norms) and the spec
- * (scale, soft-capping, sliding window, rotary).
+ * (scale, soft-capping, sliding window, rotary). With a KV cache, keys (after the rotary embedding)
+ * and values are joined to cache slot `slot` before attending.
  */
-export function attention(ctx: BlockContext, x: string, layer: number): string {
+export function attention(ctx: BlockContext, x: string, layer: number, slot: number): string {
   const {g, spec} = ctx
   const p = `l${layer}_attn`
   const qDim = spec.heads * spec.headDim
@@ -25,12 +27,15 @@ export function attention(ctx: BlockContext, x: string, layer: number): string {
     const qkv = ctx.linear(x, fused, ctx.weight('qkv_bias', layer), `${p}_qkv`)
     ;[q, k, v] = g.opMulti('Split', [qkv, g.constInt64([qDim, kvDim, kvDim])], {axis: -1}, {name: `${p}_split`, outputs: 3}) as [string, string, string]
   }
+  if (ctx.fused !== undefined) {
+    return ctx.linear(fusedAttention(ctx, ctx.fused, q, k, v, layer, slot), ctx.need('o_proj', layer), ctx.weight('o_bias', layer), `${p}_o`)
+  }
   // [N, heads*d] -> [B, T, nKv, group, d] -> [B, nKv, group, T, d]
   const heads5 = (t: string, shape: string, name: string): string =>
     g.op('Transpose', [g.op('Reshape', [t, shape], {}, {name: `${name}_r`})], {perm: [0, 2, 3, 1, 4]}, {name})
   let q5 = heads5(q, ctx.shapes.q5, `${p}_qh`)
   let k5 = heads5(k, ctx.shapes.kv5, `${p}_kh`)
-  const v5 = heads5(v, ctx.shapes.kv5, `${p}_vh`)
+  let v5 = heads5(v, ctx.shapes.kv5, `${p}_vh`)
   const qNorm = ctx.weight('q_norm', layer)
   const kNorm = ctx.weight('k_norm', layer)
   if (qNorm !== undefined && kNorm !== undefined) {
@@ -40,6 +45,9 @@ export function attention(ctx: BlockContext, x: string, layer: number): string {
   }
   q5 = applyRope(ctx, q5, `${p}_qrope`)
   k5 = applyRope(ctx, k5, `${p}_krope`)
+  if (ctx.cache !== undefined) {
+    ;({k5, v5} = ctx.cache(slot, k5, v5))
+  }
   const kT = g.op('Transpose', [k5], {perm: [0, 1, 2, 4, 3]}, {name: `${p}_kt`})
   let scores = g.op('Mul', [g.op('MatMul', [q5, kT], {}, {name: `${p}_qk`}), g.scalar(spec.attnScale)], {}, {name: `${p}_scores`})
   if (spec.attnSoftcap !== undefined) {

@@ -28,6 +28,35 @@ export interface BlockContext {
   }
   /** cos and sin, [T, rotaryDim], float. */
   rope?: {cos: string; sin: string}
-  /** Additive attention mask [B, 1, 1, T, T] for a sliding window (undefined: full causal). */
+  /** Additive attention mask for a sliding window (undefined: full causal), broadcast over the scores. */
   mask(window: number | undefined): string
+  /**
+   * KV-cache graphs only: joins the past keys / values of cache slot `slot` (the layer's position
+   * in the sequence) before the new ones [B, nKv, 1, T, d], exposes the result as that slot's
+   * present outputs and returns it.
+   */
+  cache?(slot: number, k5: string, v5: string): {k5: string; v5: string}
+  /** KV-cache graphs with fused attention (com.microsoft GroupQueryAttention): what the node needs. */
+  fused?: FusedAttention
+}
+
+export interface FusedAttention {
+  /** [B, T, width] and [B, T, heads, headDim] as int64 shape tensors. */
+  shape3(width: number): string
+  shape4(heads: number): string
+  /** int32 [B]: total length - 1 of every row; int32 scalar: the total length (past + new). */
+  seqlensK: string
+  totalLength: string
+  /** cos / sin [total, rotaryDim / 2] (absent without rotary). */
+  rope?: {cos: string; sin: string}
+  pastKey(slot: number): string
+  pastValue(slot: number): string
+  /** Exposes a slot's present keys / values as graph outputs. */
+  present(slot: number, key: string, value: string): void
+}
+
+/** Factors on a layer copy's attention and MLP outputs (mergekit `scale` on its output projections). */
+export interface BranchScale {
+  attn?: number
+  mlp?: number
 }

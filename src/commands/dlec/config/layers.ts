@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../../cli/base-command.js'
 import {renderLayersTable} from '../../../cli/render/config-report.js'
-import {describeLayers, type LayersReport} from '../../../mergekit/describe-layers.js'
+import {describeLayers, type LayersReport} from '../../../merge/describe-layers.js'
 
 export default class ConfigLayers extends DlecCommand {
   static override args = {

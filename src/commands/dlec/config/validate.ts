@@ -1,8 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../../cli/base-command.js'
 import {renderConfigReport} from '../../../cli/render/config-report.js'
-import type {ConfigReport} from '../../../mergekit/describe-layers.js'
-import {validateMergeConfigFile} from '../../../mergekit/validate-merge-config-file.js'
+import type {ConfigReport} from '../../../merge/describe-layers.js'
+import {validateMergeConfigFile} from '../../../merge/validate-merge-config-file.js'
 
 export default class ConfigValidate extends DlecCommand {
   static override args = {
