@@ -1,6 +1,6 @@
 import {availableParallelism} from 'node:os'
 import {Worker} from 'node:worker_threads'
-import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {DlecError, ModelError} from '../errors.js'
 
@@ -180,14 +180,28 @@ export async function acquireBuildLock(lock: string, ready: () => boolean, signa
     if (ready()) {
       return undefined
     }
+    // The lock folder appears whole, PID inside, by one rename: no holder is ever seen without its
+    // PID (a holder killed between making the folder and writing the PID would block every build).
+    // A rename onto an empty folder replaces it, so an empty lock left by an older dlec is taken over.
+    const staging = `${lock}.tmp-${process.pid}`
+    rmSync(staging, {recursive: true, force: true})
+    mkdirSync(staging)
+    writeFileSync(join(staging, 'pid'), String(process.pid))
     try {
-      mkdirSync(lock)
+      renameSync(staging, lock)
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+      rmSync(staging, {recursive: true, force: true})
+      const code = (error as NodeJS.ErrnoException).code
+      if (code !== 'EEXIST' && code !== 'ENOTEMPTY' && code !== 'EISDIR' && code !== 'ENOTDIR') {
         throw error
       }
       const holder = lockHolder(lock)
-      if (holder !== undefined && !alive(holder)) {
+      if (holder === undefined) {
+        // a lock without a readable PID is never one this code made whole: take it over
+        rmSync(lock, {recursive: true, force: true})
+        continue
+      }
+      if (!alive(holder)) {
         removeStale(lock, holder)
         continue
       }
@@ -197,7 +211,6 @@ export async function acquireBuildLock(lock: string, ready: () => boolean, signa
       await new Promise((resolve) => setTimeout(resolve, 250))
       continue
     }
-    writeFileSync(join(lock, 'pid'), String(process.pid))
     const release = (): void => rmSync(lock, {recursive: true, force: true})
     if (ready()) {
       release()
@@ -212,7 +225,6 @@ function lockHolder(lock: string): number | undefined {
     const pid = Number(readFileSync(join(lock, 'pid'), 'utf8'))
     return Number.isInteger(pid) && pid > 0 ? pid : undefined
   } catch {
-    // the holder has made the folder but not written its PID yet
     return undefined
   }
 }
@@ -231,7 +243,7 @@ function removeStale(lock: string, pid: number): void {
   if (existsSync(dir)) {
     for (const f of readdirSync(dir)) {
       if (f.endsWith(`.tmp-${pid}`)) {
-        rmSync(join(dir, f), {force: true})
+        rmSync(join(dir, f), {recursive: true, force: true})
       }
     }
   }

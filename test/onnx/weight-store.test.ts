@@ -99,4 +99,40 @@ describe('weight store', () => {
     release()
     assert.deepEqual(leftovers(dir), [])
   })
+
+  it('a lock folder without a PID (its maker died before writing it) or with garbage in it does not block a build', async () => {
+    const dir = join(work, 'no-pid')
+    mkdirSync(join(dir, 'weights-x.lock'), {recursive: true})
+    const first = await acquireBuildLock(join(dir, 'weights-x.lock'), () => false)
+    assert.ok(first)
+    assert.equal(readFileSync(join(dir, 'weights-x.lock', 'pid'), 'utf8'), String(process.pid))
+    first()
+    mkdirSync(join(dir, 'weights-x.lock'))
+    writeFileSync(join(dir, 'weights-x.lock', 'pid'), 'not a pid')
+    const second = await acquireBuildLock(join(dir, 'weights-x.lock'), () => false)
+    assert.ok(second)
+    assert.equal(readFileSync(join(dir, 'weights-x.lock', 'pid'), 'utf8'), String(process.pid))
+    second()
+    assert.deepEqual(leftovers(dir), [])
+  })
+
+  it('a live holder keeps the lock: a second taker waits until it is released', async () => {
+    const dir = join(work, 'held')
+    mkdirSync(dir, {recursive: true})
+    const lock = join(dir, 'weights-x.lock')
+    const held = await acquireBuildLock(lock, () => false)
+    assert.ok(held)
+    let taken = false
+    const waiting = acquireBuildLock(lock, () => false).then((r) => {
+      taken = true
+      return r
+    })
+    await new Promise((resolve) => setTimeout(resolve, 600))
+    assert.equal(taken, false, 'the lock was taken while its holder was alive')
+    held()
+    const next = await waiting
+    assert.ok(next)
+    next()
+    assert.deepEqual(leftovers(dir), [])
+  })
 })
