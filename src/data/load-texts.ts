@@ -1,3 +1,4 @@
+import {createReadStream} from 'node:fs'
 import {readFile, stat} from 'node:fs/promises'
 import {DataError, StoreError} from '../errors.js'
 import {sqlString, withMemoryDb} from '../store/db.js'
@@ -26,7 +27,9 @@ export interface LoadTextsParams {
  *   turn values are joined with one space, as the original DLEC notebook did.
  * With format 'auto', JSON/Parquet rows that lack the text field but have `conversations` are read
  * as ShareGPT. Empty samples are dropped; a file with none, or one that cannot be read, is a
- * DataError naming the file.
+ * DataError naming the file. Text and JSONL files are streamed, and reading stops at `maxSamples`:
+ * a calibration file of any size costs only the samples kept. A JSON array is parsed whole (up to
+ * MAX_JSON_ARRAY_BYTES).
  */
 export async function loadTexts(params: LoadTextsParams): Promise<string[]> {
   const {path} = params
@@ -36,21 +39,42 @@ export async function loadTexts(params: LoadTextsParams): Promise<string[]> {
   await checkReadable(path)
   const requested = params.format ?? 'auto'
   const container = requested === 'auto' || requested === 'sharegpt' ? formatFromFileName(path) : requested
+  const limit = params.maxSamples ?? Number.POSITIVE_INFINITY
   let texts: string[]
   if (container === 'text') {
     if (requested === 'sharegpt') {
       throw new DataError(`${path}: ShareGPT data must be a .jsonl, .json or .parquet file`)
     }
-    texts = splitParagraphs(await readUtf8(path))
+    texts = await take(streamParagraphs(utf8Lines(path)), limit)
   } else {
-    const rows = container === 'parquet' ? await readParquetRows(path) : parseJsonRows(path, await readUtf8(path))
-    texts = rowsToTexts(path, rows, requested === 'sharegpt' ? 'sharegpt' : requested === 'auto' ? 'auto' : 'field', params.textField ?? 'text')
+    const mode = requested === 'sharegpt' ? 'sharegpt' : requested === 'auto' ? 'auto' : 'field'
+    const field = params.textField ?? 'text'
+    if (container === 'parquet' || (await startsWithBracket(path))) {
+      const rows = container === 'parquet' ? await readParquetRows(path) : parseJsonArray(path, await readUtf8(path))
+      texts = rowsToTexts(path, rows, mode, field).filter((text) => text.trim().length > 0)
+    } else {
+      texts = await take(jsonlTexts(path, mode, field), limit)
+    }
   }
-  texts = texts.filter((text) => text.trim().length > 0)
   if (texts.length === 0) {
     throw new DataError(`${path}: no text samples found (the file is empty)`)
   }
-  return params.maxSamples === undefined ? texts : texts.slice(0, params.maxSamples)
+  return texts.slice(0, limit)
+}
+
+/** The first `limit` items of a stream (the rest is never read). */
+async function take(items: AsyncGenerator<string>, limit: number): Promise<string[]> {
+  const out: string[] = []
+  if (limit <= 0) {
+    return out
+  }
+  for await (const item of items) {
+    out.push(item)
+    if (out.length >= limit) {
+      break
+    }
+  }
+  return out
 }
 
 /** Samples of a plain-text file: blank-line separated paragraphs, trimmed, inner newlines kept. */
@@ -80,54 +104,171 @@ async function checkReadable(path: string): Promise<void> {
   }
 }
 
-/** The file as UTF-8 text: invalid UTF-8, or NUL bytes (a binary file), are refused rather than read as garbage. */
+/** A JSON array is parsed whole: this is its size limit (a JSONL file of any size is streamed). */
+export const MAX_JSON_ARRAY_BYTES = 256 * 1024 ** 2
+
+const notUtf8 = (path: string): DataError => new DataError(`${path}: not valid UTF-8 text (a binary file? give --format parquet for Parquet)`)
+const nulAt = (path: string, at: number): DataError => new DataError(`${path}: holds a NUL byte at character ${at}: a binary file, not text`)
+
+/**
+ * The lines of a UTF-8 file, streamed in 1 MiB chunks (so a file of any size, or one line longer
+ * than a JS string may be, is never held whole), without their '\n' (a '\r' before it is kept) and
+ * without a leading BOM. Invalid UTF-8 or a NUL byte (a binary file) is refused rather than read as
+ * garbage. Stopping early closes the file.
+ */
+async function* utf8Lines(path: string): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8', {fatal: true})
+  const stream = createReadStream(path, {highWaterMark: 1024 ** 2})
+  let parts: string[] = []
+  let seen = 0
+  let first = true
+  const decode = (chunk?: Buffer): string => {
+    try {
+      return chunk === undefined ? decoder.decode() : decoder.decode(chunk, {stream: true})
+    } catch {
+      throw notUtf8(path)
+    }
+  }
+  try {
+    for await (const chunk of stream) {
+      let text = decode(chunk as Buffer)
+      if (first && text.length > 0) {
+        first = false
+        if (text.startsWith('\uFEFF')) {
+          text = text.slice(1)
+          seen = 1
+        }
+      }
+      const nul = text.indexOf('\0')
+      if (nul >= 0) {
+        throw nulAt(path, seen + nul)
+      }
+      let at = 0
+      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', at)) {
+        parts.push(text.slice(at, nl))
+        yield parts.join('')
+        parts = []
+        at = nl + 1
+      }
+      if (at < text.length) {
+        parts.push(text.slice(at))
+      }
+      seen += text.length
+    }
+    const rest = decode()
+    if (rest.length > 0) {
+      parts.push(rest)
+    }
+    if (parts.length > 0) {
+      yield parts.join('')
+    }
+  } catch (error) {
+    if (error instanceof DataError) {
+      throw error
+    }
+    throw new DataError(`${path}: cannot read the data file (${fsReason(error)})`)
+  } finally {
+    stream.destroy()
+  }
+}
+
+/** splitParagraphs over streamed lines: a line of only spaces / tabs ends a paragraph. */
+async function* streamParagraphs(lines: AsyncGenerator<string>): AsyncGenerator<string> {
+  let current: string[] = []
+  const flush = (): string => {
+    const paragraph = current.join('\n').trim()
+    current = []
+    return paragraph
+  }
+  for await (const line of lines) {
+    if (/^[ \t]*\r?$/.test(line)) {
+      const paragraph = flush()
+      if (paragraph.length > 0) {
+        yield paragraph
+      }
+    } else {
+      current.push(line)
+    }
+  }
+  const paragraph = flush()
+  if (paragraph.length > 0) {
+    yield paragraph
+  }
+}
+
+/** Whether the file's first non-blank character is '[' (a JSON array rather than JSONL). */
+async function startsWithBracket(path: string): Promise<boolean> {
+  for await (const line of utf8Lines(path)) {
+    const trimmed = line.trim()
+    if (trimmed.length > 0) {
+      return trimmed.startsWith('[')
+    }
+  }
+  return false
+}
+
+/** The non-empty texts of a JSONL file's rows, streamed; errors name the file's line. */
+async function* jsonlTexts(path: string, mode: 'auto' | 'field' | 'sharegpt', field: string): AsyncGenerator<string> {
+  let line = 0
+  let row = 0
+  for await (const raw of utf8Lines(path)) {
+    line++
+    if (raw.trim().length === 0) {
+      continue
+    }
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(raw)
+    } catch {
+      throw new DataError(`${path}:${line}: not valid JSON (expected one object per line)`)
+    }
+    row++
+    const text = rowText(`${path}: row ${row}`, parsed, mode, field)
+    if (text.trim().length > 0) {
+      yield text
+    }
+  }
+}
+
+/** The whole file as UTF-8 text (JSON arrays only, up to MAX_JSON_ARRAY_BYTES). */
 async function readUtf8(path: string): Promise<string> {
   let bytes: Uint8Array
   try {
+    const size = (await stat(path)).size
+    if (size > MAX_JSON_ARRAY_BYTES) {
+      throw new DataError(`${path}: a JSON array of ${(size / 1024 ** 2).toFixed(0)} MiB is over the ${MAX_JSON_ARRAY_BYTES / 1024 ** 2} MiB read whole; write it as JSONL (one object per line), which is streamed`)
+    }
     bytes = await readFile(path)
   } catch (error) {
+    if (error instanceof DataError) {
+      throw error
+    }
     throw new DataError(`${path}: cannot read the data file (${fsReason(error)})`)
   }
   let text: string
   try {
     text = new TextDecoder('utf-8', {fatal: true}).decode(bytes)
   } catch {
-    throw new DataError(`${path}: not valid UTF-8 text (a binary file? give --format parquet for Parquet)`)
+    throw notUtf8(path)
   }
   const nul = text.indexOf('\0')
   if (nul >= 0) {
-    throw new DataError(`${path}: holds a NUL byte at character ${nul}: a binary file, not text`)
+    throw nulAt(path, nul)
   }
   return text
 }
 
-function parseJsonRows(path: string, raw: string): unknown[] {
-  const trimmed = raw.replace(/^\uFEFF/, '').trim()
-  if (trimmed.length === 0) {
-    throw new DataError(`${path}: no text samples found (the file is empty)`)
+function parseJsonArray(path: string, raw: string): unknown[] {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(raw.replace(/^\uFEFF/, ''))
+  } catch {
+    throw new DataError(`${path}: not valid JSON`)
   }
-  if (trimmed.startsWith('[')) {
-    try {
-      const parsed: unknown = JSON.parse(trimmed)
-      if (Array.isArray(parsed)) {
-        return parsed
-      }
-    } catch {
-      throw new DataError(`${path}: not valid JSON`)
-    }
+  if (!Array.isArray(parsed)) {
+    throw new DataError(`${path}: not a JSON array of objects`)
   }
-  const rows: unknown[] = []
-  for (const [i, line] of trimmed.split('\n').entries()) {
-    if (line.trim().length === 0) {
-      continue
-    }
-    try {
-      rows.push(JSON.parse(line))
-    } catch {
-      throw new DataError(`${path}:${i + 1}: not valid JSON (expected one object per line)`)
-    }
-  }
-  return rows
+  return parsed
 }
 
 async function readParquetRows(path: string): Promise<unknown[]> {
@@ -142,22 +283,23 @@ async function readParquetRows(path: string): Promise<unknown[]> {
 }
 
 function rowsToTexts(path: string, rows: unknown[], mode: 'auto' | 'field' | 'sharegpt', field: string): string[] {
-  return rows.map((row, i) => {
-    const where = `${path}: row ${i + 1}`
-    if (typeof row !== 'object' || row === null || Array.isArray(row)) {
-      throw new DataError(`${where} is not an object`)
-    }
-    const record = row as Record<string, unknown>
-    const useShareGpt = mode === 'sharegpt' || (mode === 'auto' && !(field in record) && 'conversations' in record)
-    if (useShareGpt) {
-      return shareGptText(where, record.conversations)
-    }
-    const value = record[field]
-    if (typeof value !== 'string') {
-      throw new DataError(`${where} has no string field "${field}" (choose it with --text-field)`)
-    }
-    return value
-  })
+  return rows.map((row, i) => rowText(`${path}: row ${i + 1}`, row, mode, field))
+}
+
+function rowText(where: string, row: unknown, mode: 'auto' | 'field' | 'sharegpt', field: string): string {
+  if (typeof row !== 'object' || row === null || Array.isArray(row)) {
+    throw new DataError(`${where} is not an object`)
+  }
+  const record = row as Record<string, unknown>
+  const useShareGpt = mode === 'sharegpt' || (mode === 'auto' && !(field in record) && 'conversations' in record)
+  if (useShareGpt) {
+    return shareGptText(where, record.conversations)
+  }
+  const value = record[field]
+  if (typeof value !== 'string') {
+    throw new DataError(`${where} has no string field "${field}" (choose it with --text-field)`)
+  }
+  return value
 }
 
 function shareGptText(where: string, conversations: unknown): string {

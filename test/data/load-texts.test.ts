@@ -34,6 +34,43 @@ describe('loadTexts', () => {
     assert.deepEqual(splitParagraphs('one'), ['one'])
   })
 
+  it('streams text in chunks exactly as splitParagraphs splits the whole: random separators, CRLF, a multi-byte character and a line across chunk boundaries', async () => {
+    let seed = 7
+    const random = (): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31
+      return seed / 2 ** 31
+    }
+    const alphabet = ['a', 'b', ' ', '\t', '\r', '\n', '\n', '\f', 'é', '漢', '🙂']
+    for (let trial = 0; trial < 40; trial++) {
+      const raw = Array.from({length: 200}, () => alphabet[Math.floor(random() * alphabet.length)]).join('')
+      const p = file(`r${trial}.txt`, raw)
+      const want = splitParagraphs(raw)
+      if (want.length === 0) {
+        continue
+      }
+      assert.deepEqual(await loadTexts({path: p}), want, JSON.stringify(raw))
+    }
+    // over 1 MiB, so the reader sees several chunks; 3-byte characters make boundaries fall inside one
+    const para = (i: number): string => `${'漢字'.repeat(1000 + i)} line ${i}\r\nsecond line ${i}`
+    const big = Array.from({length: 200}, (_, i) => para(i)).join('\n \t\n') + '\n' + 'x'.repeat(3 * 1024 ** 2)
+    const p = file('big.txt', big)
+    assert.deepEqual(await loadTexts({path: p}), splitParagraphs(big))
+  })
+
+  it('stops reading at maxSamples: what follows the samples kept is never read (here, bytes that are not UTF-8)', async () => {
+    const good = Array.from({length: 50}, (_, i) => `story ${i} ${'word '.repeat(5000)}`).join('\n\n')
+    const bad = Buffer.concat([Buffer.from(good + '\n\n'), Buffer.alloc(2 * 1024 ** 2, 'a'), Buffer.from([0xff, 0xfe])])
+    const p = join(dir, 'tail.txt')
+    writeFileSync(p, bad)
+    assert.deepEqual((await loadTexts({path: p, maxSamples: 3})).map((t) => t.slice(0, 8)), ['story 0 ', 'story 1 ', 'story 2 '])
+    await rejectsData(loadTexts({path: p}), /tail\.txt: not valid UTF-8/)
+    const rows = Array.from({length: 30}, (_, i) => JSON.stringify({text: `row ${i} ${'x'.repeat(60_000)}`})).join('\n')
+    const jsonl = join(dir, 'tail.jsonl')
+    writeFileSync(jsonl, rows + '\n{oops\n')
+    assert.equal((await loadTexts({path: jsonl, maxSamples: 30})).length, 30)
+    await rejectsData(loadTexts({path: jsonl}), /tail\.jsonl:31: not valid JSON/)
+  })
+
   it('reads the bundled calibration stories as 20 paragraphs', async () => {
     const path = join(ROOT, 'fixtures/calibration/stories.txt')
     const texts = await loadTexts({path})
