@@ -48,9 +48,16 @@ export function loadTokenizer(modelDir: string): TextTokenizer {
   }
 }
 
+/** Largest tokenizer file read (real ones are up to about 35 MB: Gemma's 256K-entry vocabulary). */
+export const MAX_TOKENIZER_BYTES = 256 * 1024 * 1024
+
 function readJson(path: string): Record<string, unknown> {
-  if (!statSync(path).isFile()) {
+  const info = statSync(path)
+  if (!info.isFile()) {
     throw new ModelError(`${path}: not a regular file (a folder, FIFO or device cannot be a tokenizer file)`, 'DLEC_TOKENIZER_INVALID')
+  }
+  if (info.size > MAX_TOKENIZER_BYTES) {
+    throw new ModelError(`${path}: ${info.size} bytes, over the ${MAX_TOKENIZER_BYTES / 1024 ** 2} MiB a tokenizer file may be (real ones are under 40 MB)`, 'DLEC_TOKENIZER_INVALID')
   }
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>

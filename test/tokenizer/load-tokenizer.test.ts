@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
-import {mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, truncateSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
-import {loadTokenizer} from '../../src/tokenizer/load-tokenizer.js'
+import {loadTokenizer, MAX_TOKENIZER_BYTES} from '../../src/tokenizer/load-tokenizer.js'
 import {ModelError} from '../../src/errors.js'
 import {GENERATED, ROOT, STORIES, python} from '../helpers/cli.js'
 import {FAMILIES} from '../helpers/families.js'
@@ -51,5 +51,8 @@ describe('tokenizer', () => {
     assert.throws(() => loadTokenizer(dir), (e: unknown) => e instanceof ModelError && /no tokenizer\.json/.test(e.message))
     writeFileSync(join(dir, 'tokenizer.json'), '{not json')
     assert.throws(() => loadTokenizer(dir), (e: unknown) => e instanceof ModelError && /not valid JSON/.test(e.message))
+    // a sparse file: over the limit without writing it; refused from its size, never read
+    truncateSync(join(dir, 'tokenizer.json'), MAX_TOKENIZER_BYTES + 1)
+    assert.throws(() => loadTokenizer(dir), (e: unknown) => e instanceof ModelError && /tokenizer\.json: 268435457 bytes, over the 256 MiB a tokenizer file may be/.test(e.message) && !e.message.includes('\n'))
   })
 })
