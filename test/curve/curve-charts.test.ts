@@ -10,6 +10,10 @@ import {chartPng} from '../../src/plot/render-png.js'
 import {chartSvg} from '../../src/plot/chart-svg.js'
 import type {ChartLayout, Shape} from '../../src/plot/shapes.js'
 import {luminance, pngStats} from '../helpers/png.js'
+import {ROOT} from '../helpers/cli.js'
+
+/** The fonts dlec renders PNGs with (fonts/): text boxes are measured with the same glyphs. */
+const BUNDLED_FONTS = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf'].map((f) => join(ROOT, 'fonts', f))
 
 const dir = mkdtempSync(join(tmpdir(), 'dlec-curve-charts-'))
 
@@ -53,7 +57,7 @@ function glyphBox(layout: ChartLayout, shape: Shape): {x0: number; x1: number; y
     .split('\n')
     .find((l) => l.startsWith('<text'))
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${layout.width}" height="${layout.height}" font-family="DejaVu Sans, sans-serif">${line}</svg>`
-  const box = new Resvg(svg, {font: {loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans'}}).getBBox()
+  const box = new Resvg(svg, {font: {fontFiles: BUNDLED_FONTS, loadSystemFonts: false, defaultFontFamily: 'DejaVu Sans'}}).getBBox()
   assert.ok(box !== undefined, 'resvg found a font for the label')
   return {x0: box.x, x1: box.x + box.width, y0: box.y, y1: box.y + box.height}
 }
