@@ -39,7 +39,7 @@ export function layerSequenceToConfig(params: {
   let filters: string[] = []
   if (copyScale !== undefined) {
     if (!params.arch) {
-      throw new UsageError('scaled (identity or soft) copies need the architecture (its identityFilters name the output projections)')
+      throw new UsageError(`${params.identityCopies === true ? 'identity' : 'soft'} copies need the architecture (its identityFilters name the output projections)`)
     }
     filters = params.arch.identityFilters
   }

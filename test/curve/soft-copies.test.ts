@@ -6,6 +6,7 @@ import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 import {UsageError} from '../../src/errors.js'
 import {measureCurve} from '../../src/curve/measure-curve.js'
+import {renderPlanFormat} from '../../src/curve/plan-format.js'
 import {copyScales, parseAlphas} from '../../src/curve/soft-strategy.js'
 import {tokenWindows} from '../../src/eval/token-windows.js'
 import {mergeModelIter} from '../../src/merge/merge-model.js'
@@ -137,5 +138,11 @@ describe('soft plan YAML', () => {
     assert.equal((yaml.match(/scale:/g) ?? []).length, 1)
     const plain = toYaml(layerSequenceToConfig({model: 'm', layers: [0, 1, 1, 2], copyScale: 1, arch: model.arch}))
     assert.equal((plain.match(/value: 1\n/g) ?? []).length, 2)
+  })
+
+  it('--format peft refuses soft copies below α 1 (PEFT shares the copies\' weights), in one line', () => {
+    const params = {format: 'peft' as const, layers: [0, 1, 1, 2], yaml: '', model: 'm', identityCopies: false}
+    assert.throws(() => renderPlanFormat({...params, copyScale: 0.5}), (e: unknown) => e instanceof UsageError && /cannot scale their output projections by α 0\.5/.test(e.message) && !e.message.includes('\n'))
+    assert.match(renderPlanFormat({...params, copyScale: 1}), /"layer_replication"/)
   })
 })
