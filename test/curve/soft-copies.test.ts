@@ -5,7 +5,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 import {UsageError} from '../../src/errors.js'
-import {measureCurve} from '../../src/curve/measure-curve.js'
+import {findCurvePoint, recordCurve} from '../../src/curve/curve-store.js'
+import {measureCurve, type MeasuredCurve} from '../../src/curve/measure-curve.js'
 import {renderPlanFormat} from '../../src/curve/plan-format.js'
 import {copyScales, parseAlphas} from '../../src/curve/soft-strategy.js'
 import {tokenWindows} from '../../src/eval/token-windows.js'
@@ -52,7 +53,7 @@ describe('soft copies: α grid parsing and copy scales', () => {
  * identity's numbers (exactly: the copy adds nothing) and α = 1 the plain copy (the same layer
  * sequence with shared modules in transformers).
  */
-async function checkFamily(modelDir: string, name: string, alphas: number[]): Promise<void> {
+async function checkFamily(modelDir: string, name: string, alphas: number[]): Promise<MeasuredCurve> {
   const model = await modelOf({modelDir})
   const windowSize = Math.min(512, Number(model.config.max_position_embeddings ?? model.config.n_positions ?? 512))
   const curve = await measureCurve({model, cacheDir: join(WORK, 'cache'), texts: TEXTS, strategies: ['soft', 'identity'], maxAdd: 2, alphas, objective: 'loss', windowSize, threads: 1})
@@ -114,11 +115,20 @@ async function checkFamily(modelDir: string, name: string, alphas: number[]): Pr
     assert.ok(one && plain)
     assert.ok(Math.abs(one.kl - plain.kl) < 1e-5 && Math.abs(one.loss - plain.loss) < 1e-5, `${name} +${p.added} α 1: ${one.kl}/${one.loss} vs plain ${plain.kl}/${plain.loss}`)
   }
+  return curve
 }
 
 describe('soft copies measured zero-copy == the merged YAML in transformers', () => {
-  it('stories260K', async () => {
-    await checkFamily(STORIES, 'stories', [0, 0.25, 0.5, 0.75, 1])
+  it('stories260K (and the store keeps each point\'s α for plan --from-db)', async () => {
+    const curve = await checkFamily(STORIES, 'stories', [0, 0.25, 0.5, 0.75, 1])
+    const store = {dbPath: join(WORK, 'soft.duckdb'), model: 'stories', data: 'd'}
+    await recordCurve({...store, report: curve})
+    for (const p of curve.points.filter((q) => q.strategy === 'soft')) {
+      const found = await findCurvePoint({...store, strategy: 'soft', added: p.added})
+      assert.equal(found?.alpha, p.alpha)
+      assert.deepEqual(found?.layers, p.layers)
+    }
+    assert.equal((await findCurvePoint({...store, strategy: 'identity', added: 1}))?.alpha, undefined)
   })
 
   it('gpt2 (Conv1D projections with biases: c_proj filter)', async () => {
