@@ -7,6 +7,7 @@ import type {DecoderOptions} from '../onnx/devices.js'
 import {parseBlockSizes, parseCandidateSpec} from '../curve/candidate-blocks.js'
 import type {MeasureCurveParams} from '../curve/measure-curve.js'
 import {parseStrategies, type StrategyName} from '../curve/strategies.js'
+import {parseAlphas} from '../curve/soft-strategy.js'
 import {parseGrowth, parseParameterCount, type TargetSize} from '../curve/target-size.js'
 import {dlecCacheDirFromEnv, modelLookupFromEnv} from './hub-env.js'
 
@@ -93,6 +94,7 @@ export function targetFromFlags(flags: {'add-layers'?: number; 'target-params'?:
 
 /** How candidates are measured and searched: shared by `curve`, `plan` and `expand`. */
 export const measureFlags = {
+  alphas: Flags.string({description: 'The α grid the soft strategy measures: its copies\' output projections scaled by each α (0 = identity copy, 1 = plain copy), the best kept; comma-separated numbers from 0 to 1.', default: '0,0.25,0.5,0.75,1'}),
   'batch-size': Flags.integer({description: 'Rows per forward pass.', default: 4, min: 1}),
   beam: Flags.integer({description: 'Beam width of the beam strategy.', default: 4, min: 1}),
   'block-sizes': Flags.string({description: 'Sizes of the contiguous blocks [i, j) greedy and beam may duplicate, e.g. 1,2,4.', default: '1'}),
@@ -115,6 +117,7 @@ export const mergeEngineFlags = {
 
 /** The values of `measureFlags` (and the decoder flags in it). */
 export interface MeasureFlagValues {
+  alphas: string
   'batch-size': number
   beam: number
   'block-sizes': string
@@ -141,6 +144,7 @@ export function measureOptionsOf(flags: MeasureFlagValues): Omit<MeasureCurvePar
     batchSize: flags['batch-size'],
     windowSize: flags.window,
     cacheBytes: cacheMemoryOf(flags),
+    alphas: parseAlphas(flags.alphas),
   }
 }
 

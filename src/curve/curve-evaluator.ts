@@ -1,3 +1,4 @@
+import type {BranchScale} from '../onnx/decoder-graph.js'
 import type {Decoder} from '../onnx/open-decoder.js'
 import {compareTotals, nllTotals, type ComparisonTotals} from '../eval/logit-stats.js'
 import {commonPrefixLength} from './layer-plan.js'
@@ -19,7 +20,10 @@ import type {Measurement} from './expansion-search.js'
  * `cacheBytes` (h_0 and the reference logits are always kept besides): least recently used
  * expansions go first; when even the original's states do not fit, only its first states that fit
  * are kept. A candidate then starts from the nearest earlier cached state: the same numbers, more
- * layer runs.
+ * layer runs. A candidate may scale its copies' attention / MLP outputs (soft copies, mergekit
+ * `scale` on the output projections): a scaled position runs a second session of its layer whose
+ * scales are graph inputs (one per layer for every scale, the same shared weights), and the cached
+ * (unscaled) states serve it up to its first scaled position.
  */
 export interface CurveEvaluator {
   readonly numLayers: number
@@ -27,7 +31,8 @@ export interface CurveEvaluator {
   readonly tokens: number
   /** Mean cross-entropy of the original model. */
   readonly baseLoss: number
-  measure(layers: readonly number[]): Promise<Measurement>
+  /** `scales` per position of `layers` (undefined or absent: unscaled). */
+  measure(layers: readonly number[], scales?: readonly (BranchScale | undefined)[]): Promise<Measurement>
   remember(layers: readonly number[]): Promise<void>
   /** Layers run so far (a cost measure: a full forward of an N-layer model is N). */
   readonly layersRun: number
@@ -68,9 +73,10 @@ export async function createCurveEvaluator(params: {decoder: Decoder; batches: n
     const r = await decoder.run({inputIds: rows, layers: [], outputs: {logits: 'none', hidden: [0]}})
     return {h: r.outputs.hidden_0?.data as Float32Array, lengths: r.lengths, seqLen: r.seqLen}
   }
-  const layer = async (b: {rows: number[][]; lengths: number[]; seqLen: number}, l: number, h: Float32Array): Promise<Float32Array> => {
+  const layer = async (b: {rows: number[][]; lengths: number[]; seqLen: number}, l: number, h: Float32Array, scale?: BranchScale): Promise<Float32Array> => {
     layersRun++
-    const r = await decoder.run({hidden: {data: h, dims: [b.rows.length, b.seqLen, hidden], lengths: b.lengths}, layers: [l], outputs: {logits: 'none', hidden: [1]}})
+    const fed = isScaled(scale) ? {scales: [scale], scaleFeeds: true} : {}
+    const r = await decoder.run({hidden: {data: h, dims: [b.rows.length, b.seqLen, hidden], lengths: b.lengths}, layers: [l], ...fed, outputs: {logits: 'none', hidden: [1]}})
     return r.outputs.hidden_1?.data as Float32Array
   }
   const head = async (b: {rows: number[][]; lengths: number[]; seqLen: number}, h: Float32Array): Promise<Float32Array> => {
@@ -128,10 +134,13 @@ export async function createCurveEvaluator(params: {decoder: Decoder; batches: n
   }
 
   /** The cached sequence with the latest usable state for `layers`, and that state's index. */
-  const longestPrefix = (layers: readonly number[]): {entry?: CachedSequence; p: number} => {
+  const longestPrefix = (layers: readonly number[], scales?: readonly (BranchScale | undefined)[]): {entry?: CachedSequence; p: number} => {
     let best: {entry?: CachedSequence; p: number} = {p: 0}
+    // cached sequences are unscaled: they serve a candidate up to its first scaled position
+    const firstScaled = scales?.findIndex((s) => isScaled(s)) ?? -1
+    const unscaled = firstScaled < 0 ? layers.length : firstScaled
     for (const entry of cache) {
-      const p = Math.min(commonPrefixLength(entry.layers, layers), (entry.states[0]?.length ?? 1) - 1)
+      const p = Math.min(commonPrefixLength(entry.layers, layers), unscaled, (entry.states[0]?.length ?? 1) - 1)
       if (p > best.p) {
         best = {entry, p}
       }
@@ -142,16 +151,16 @@ export async function createCurveEvaluator(params: {decoder: Decoder; batches: n
     return best
   }
 
-  const runSequence = async (layers: readonly number[], keepStates: boolean): Promise<{sums: ComparisonTotals; states: Float32Array[][]}> => {
-    const {entry, p} = longestPrefix(layers)
+  const runSequence = async (layers: readonly number[], keepStates: boolean, scales?: readonly (BranchScale | undefined)[]): Promise<{sums: ComparisonTotals; states: Float32Array[][]}> => {
+    const {entry, p} = longestPrefix(layers, scales)
     let sums = emptyTotals()
     const states: Float32Array[][] = []
     for (const [i, b] of batches.entries()) {
       const start = entry?.states[i]?.[p] ?? (prefixCache ? b.h0 : (await embed(b.rows)).h)
       const kept = keepStates ? [...(entry?.states[i] ?? [b.h0]).slice(0, p), start] : []
       let h = start
-      for (const l of layers.slice(p)) {
-        h = await layer(b, l, h)
+      for (let at = p; at < layers.length; at++) {
+        h = await layer(b, layers[at] as number, h, scales?.[at])
         if (keepStates) {
           kept.push(h)
         }
@@ -170,8 +179,8 @@ export async function createCurveEvaluator(params: {decoder: Decoder; batches: n
     get layersRun() {
       return layersRun
     },
-    async measure(layers) {
-      const {sums} = await runSequence(layers, false)
+    async measure(layers, scales) {
+      const {sums} = await runSequence(layers, false, scales)
       return {kl: sums.kl / sums.tokens, loss: sums.nll / sums.tokens, lossDelta: sums.nll / sums.tokens - sums.referenceNll / sums.tokens, top1: sums.agree / sums.tokens}
     },
     async remember(layers) {
@@ -196,6 +205,11 @@ export async function createCurveEvaluator(params: {decoder: Decoder; batches: n
       }
     },
   }
+}
+
+/** Whether a scale changes its layer (absent, or 1 on both branches, does not). */
+function isScaled(scale: BranchScale | undefined): scale is BranchScale {
+  return scale !== undefined && ((scale.attn ?? 1) !== 1 || (scale.mlp ?? 1) !== 1)
 }
 
 /** Adds cos(h_in, h_out) of every real position ≥ 1 of every row to layer l's running sums. */

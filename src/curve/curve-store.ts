@@ -9,7 +9,9 @@ import type {StrategyName} from './strategies.js'
  * The curve and plans in the DuckDB `evals` table. Every measured candidate is one row
  * (extra.kind = `candidate`), every curve point one more (extra.kind = `point`, what `dlec plan
  * --from-db` reads back), every written plan one (extra.kind = `plan`). extra also keeps the model,
- * a hash of the evaluation tokens' source text, the blocks, the loss change and the token count.
+ * a hash of the evaluation tokens' source text, the blocks, the loss change and the token count,
+ * and for soft copies the α their output projections are scaled by (extra.alpha; a point also keeps
+ * its measured α grid, extra.alphaGrid).
  */
 export interface CurveContext {
   dbPath: string
@@ -42,7 +44,7 @@ function candidateRecord(params: CurveContext, base: Record<string, unknown>, e:
     loss: e.measurement.loss,
     kl: e.measurement.kl,
     top1: e.measurement.top1,
-    extra: {...base, kind: 'candidate', duplications: e.duplications, lossDelta: e.measurement.lossDelta},
+    extra: {...base, kind: 'candidate', duplications: e.duplications, lossDelta: e.measurement.lossDelta, ...(e.alpha === undefined ? {} : {alpha: e.alpha})},
   }
 }
 
@@ -79,7 +81,7 @@ export async function recordCurve(params: CurveContext & {report: CurveReport}):
       loss: p.measured ? p.loss : null,
       kl: p.kl,
       top1: p.top1,
-      extra: {...base, kind: 'point', added: p.added, duplications: p.duplications, lossDelta: p.lossDelta, measured: p.measured},
+      extra: {...base, kind: 'point', added: p.added, duplications: p.duplications, lossDelta: p.lossDelta, measured: p.measured, ...(p.alpha === undefined ? {} : {alpha: p.alpha, alphaGrid: p.alphaGrid})},
     })),
   ]
   return insert(params.dbPath, records)
@@ -107,13 +109,14 @@ export async function findCurvePoint(params: Omit<CurveContext, 'data'> & {data?
       loss: hit.loss ?? Number.NaN,
       lossDelta: Number(hit.extra.lossDelta ?? 0),
       top1: hit.top1 ?? 1,
+      ...(typeof hit.extra.alpha === 'number' ? {alpha: hit.extra.alpha} : {}),
     }
   } finally {
     db.close()
   }
 }
 
-export async function recordPlan(params: CurveContext & {strategy: StrategyName; layers: number[]; duplications: Duplication[]; paramsAfter: number; kl: number; loss?: number; lossDelta: number; top1: number; out?: string; yaml: string}): Promise<void> {
+export async function recordPlan(params: CurveContext & {strategy: StrategyName; layers: number[]; duplications: Duplication[]; paramsAfter: number; kl: number; loss?: number; lossDelta: number; top1: number; out?: string; yaml: string; alpha?: number}): Promise<void> {
   await insert(params.dbPath, [
     {
       runId: params.runId ?? null,
@@ -124,7 +127,7 @@ export async function recordPlan(params: CurveContext & {strategy: StrategyName;
       loss: params.loss ?? null,
       kl: params.kl,
       top1: params.top1,
-      extra: {kind: 'plan', model: params.model, data: params.data, duplications: params.duplications, lossDelta: params.lossDelta, out: params.out ?? null, yaml: params.yaml},
+      extra: {kind: 'plan', model: params.model, data: params.data, duplications: params.duplications, lossDelta: params.lossDelta, out: params.out ?? null, yaml: params.yaml, ...(params.alpha === undefined ? {} : {alpha: params.alpha})},
     },
   ])
 }

@@ -5,13 +5,15 @@ import {searchExpansions, type Measurement, type Objective} from './expansion-se
 import {addedLayers, expandLayers, formatDuplications, type Duplication} from './layer-plan.js'
 import {sequenceParameterCount, type ParameterBreakdown} from '../model/parameter-count.js'
 import {strategyOf, type PlacementContext, type StrategyName} from './strategies.js'
+import {bestAlpha, copyScales, DEFAULT_ALPHAS} from './soft-strategy.js'
 
 /**
  * The measured expansion curve: for each strategy, the expansion it picks at 1, 2, … K added
  * layers, and its measured quality against the original (mean KL(original || expanded) per token,
  * loss change, top-1 agreement) with its parameter count. Every distinct layer sequence is measured
  * once (strategies share measurements); every measured candidate is returned for the store and the
- * heat-map. `identity` points are KL 0 by construction and marked unmeasured.
+ * heat-map. `identity` points are KL 0 by construction and marked unmeasured. `soft` points are
+ * measured at every α of the grid (copies' output projections scaled by α) and keep the best α.
  */
 export interface CurvePoint {
   strategy: StrategyName
@@ -24,6 +26,10 @@ export interface CurvePoint {
   loss: number
   lossDelta: number
   top1: number
+  /** Soft copies: the α the point's copies are scaled by (the best of the grid). */
+  alpha?: number
+  /** Soft copies: the measurement at every α of the grid, in grid order. */
+  alphaGrid?: (Measurement & {alpha: number})[]
 }
 
 export interface EvaluatedCandidate {
@@ -34,6 +40,8 @@ export interface EvaluatedCandidate {
   added: number
   params: number
   measurement: Measurement
+  /** Soft copies: the α its copies' output projections are scaled by. */
+  alpha?: number
 }
 
 export interface CurveReport {
@@ -69,6 +77,8 @@ export interface ExpansionCurveParams {
   blockInfluence?: number[]
   /** Also measure every block [i, j) of the band for the heat-map, not only the search's sizes. */
   heatmapAllBlocks?: boolean
+  /** The α grid of soft copies (default DEFAULT_ALPHAS). */
+  alphas?: number[]
   /** Stops before the next candidate (an InterruptedError). */
   signal?: AbortSignal
 }
@@ -84,9 +94,9 @@ export async function* expansionCurveIter(params: ExpansionCurveParams): AsyncGe
   const memo = new Map<string, EvaluatedCandidate>()
   const evaluations: EvaluatedCandidate[] = []
   const pending: CurveEvent[] = []
-  const measure = async (strategy: StrategyName | 'sweep', duplications: Duplication[]): Promise<Measurement> => {
+  const measure = async (strategy: StrategyName | 'sweep', duplications: Duplication[], alpha?: number): Promise<Measurement> => {
     const layers = expandLayers(numLayers, duplications)
-    const key = layers.join(',')
+    const key = alpha === undefined ? layers.join(',') : `${layers.join(',')}@${alpha}`
     const known = memo.get(key)
     if (known) {
       return known.measurement
@@ -94,8 +104,8 @@ export async function* expansionCurveIter(params: ExpansionCurveParams): AsyncGe
     if (params.signal?.aborted === true) {
       throw new InterruptedError(`the curve stopped after ${evaluations.length} measured candidate(s)`)
     }
-    const measurement = await evaluator.measure(layers)
-    const entry = {strategy, duplications, layers, added: addedLayers(duplications), params: sequenceParameterCount(breakdown, layers), measurement}
+    const measurement = alpha === undefined ? await evaluator.measure(layers) : await evaluator.measure(layers, copyScales(layers, alpha))
+    const entry: EvaluatedCandidate = {strategy, duplications, layers, added: addedLayers(duplications), params: sequenceParameterCount(breakdown, layers), measurement, ...(alpha === undefined ? {} : {alpha})}
     memo.set(key, entry)
     evaluations.push(entry)
     pending.push({type: 'evaluated', strategy, label: formatDuplications(duplications), evaluations: evaluations.length, planned, measurement, candidate: entry})
@@ -111,13 +121,14 @@ export async function* expansionCurveIter(params: ExpansionCurveParams): AsyncGe
     points.push(p)
     yield {type: 'point', point: p}
   }
+  const alphas = params.alphas ?? [...DEFAULT_ALPHAS]
   const band = candidateBand(spec, numLayers)
   const searchCandidates = candidateBlocks({numLayers, spec, blockSizes}).length
   const bandSize = band.end - band.start
   const planned =
     strategies.reduce((n, s) => {
       const st = strategyOf(s)
-      return n + (st.kind === 'search' ? maxAdd * st.beamWidth(params.beamWidth ?? 4) * searchCandidates : st.measured ? maxAdd : 0)
+      return n + (st.kind === 'search' ? maxAdd * st.beamWidth(params.beamWidth ?? 4) * searchCandidates : st.measured ? maxAdd * (st.softCopies === true ? alphas.length : 1) : 0)
     }, 0) +
     (params.heatmapAllBlocks === true ? (bandSize * (bandSize + 1)) / 2 : 0)
   const placement: PlacementContext = {numLayers, band, blockInfluence: params.blockInfluence ?? evaluator.blockInfluence, dlecFlagged: params.dlecFlagged ?? []}
@@ -157,6 +168,15 @@ export async function* expansionCurveIter(params: ExpansionCurveParams): AsyncGe
     }
     for (let k = 1; k <= maxAdd; k++) {
       const duplications = strategy.place(placement, k)
+      if (strategy.softCopies === true) {
+        const tried = []
+        for (const alpha of alphas) {
+          tried.push({alpha, measurement: await measure(name, duplications, alpha)})
+        }
+        const best = bestAlpha(tried, params.objective ?? 'kl')
+        yield* emit({...point(name, duplications, best.measurement), alpha: best.alpha, alphaGrid: tried.map((t) => ({...t.measurement, alpha: t.alpha}))})
+        continue
+      }
       const unmeasured = {kl: 0, loss: evaluator.baseLoss, lossDelta: 0, top1: 1}
       yield* emit(point(name, duplications, strategy.measured ? await measure(name, duplications) : unmeasured, strategy.measured))
     }

@@ -10,6 +10,7 @@ import {decoderOptions, type DecoderOptions} from '../onnx/devices.js'
 import {drain} from '../drain.js'
 import {expansionCurveIter, type CurveEvent, type CurveReport, type ExpansionCurveParams} from './expansion-curve.js'
 import {createCurveEvaluator} from './curve-evaluator.js'
+import {strategyOf} from './strategies.js'
 
 /**
  * `dlec curve` as a library call: opens the model's decoder, cuts the texts into rows exactly as
@@ -59,8 +60,13 @@ export async function* measureCurveIter(params: MeasureCurveParams): AsyncGenera
     throw new UsageError(`--max-add must be a whole number from 1 to ${MAX_MODEL_LAYERS - depth} (dlec's limit of ${MAX_MODEL_LAYERS} layers; got ${params.maxAdd})`)
   }
   const tokenizer = loadTokenizer(model.location.dir)
-  // one session per layer plus the embeddings and the head stay open for the whole curve
-  const maxSessions = model.numLayers + 4
+  // one session per layer plus the embeddings and the head stay open for the whole curve; soft
+  // copies add one scaled session per copied layer
+  const soft = params.strategies.some((s) => {
+    const st = strategyOf(s)
+    return st.kind === 'placement' && st.softCopies === true
+  })
+  const maxSessions = model.numLayers * (soft ? 2 : 1) + 4
   const decoder = yield* openDecoderIter({...decoderOptions(params), model, maxSessions, signal: params.signal})
   try {
     const windowSize = Math.min(params.windowSize ?? 1024, decoder.spec.maxPositions)

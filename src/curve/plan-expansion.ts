@@ -48,6 +48,8 @@ export interface PlanReport {
   duplications: Duplication[]
   layers: number[]
   identityCopies: boolean
+  /** Soft copies: the α the copies' output projections are scaled by in the YAML (absent: not a soft plan). */
+  alpha?: number
   paramsBefore: number
   paramsAfter: number
   /** How the plan was judged: measured on the data, by construction (identity), or from the store. */
@@ -85,7 +87,7 @@ export async function* planExpansionIter(params: PlanExpansionParams): AsyncGene
   const exact = strategy.kind === 'placement' && !strategy.measured ? strategy : undefined
   const k = target.addLayers
   let measured: PlanReport['curve']
-  let chosen: {duplications: Duplication[]; kl: number; loss?: number; lossDelta: number; top1: number; tokens?: number; source: PlanReport['source']; weightFormat?: FormatDecision}
+  let chosen: {duplications: Duplication[]; kl: number; loss?: number; lossDelta: number; top1: number; tokens?: number; source: PlanReport['source']; weightFormat?: FormatDecision; alpha?: number}
   if (params.storedPoint) {
     const known = await params.storedPoint(params.strategy, k)
     if (!known) {
@@ -107,12 +109,13 @@ export async function* planExpansionIter(params: PlanExpansionParams): AsyncGene
     measured = {points: curve.points, baseParams: curve.baseParams, baseLoss: curve.baseLoss, blockInfluence: curve.blockInfluence, tokens: curve.tokens, numLayers: curve.numLayers}
   }
   const layers = expandLayers(numLayers, chosen.duplications)
-  const identityCopies = exact !== undefined
-  const config = layerSequenceToConfig({model: modelRef, layers, dtype: params.dtype, identityCopies, arch})
+  const alpha = chosen.alpha
+  const identityCopies = exact !== undefined || alpha === 0
+  const config = layerSequenceToConfig({model: modelRef, layers, dtype: params.dtype, identityCopies, copyScale: alpha, arch})
   const yaml = toYaml(config)
   if (params.out !== undefined) {
     try {
-      await writeFileAtomic(params.out, renderPlanFormat({format: params.format ?? 'mergekit', layers, yaml, model: modelRef, identityCopies}))
+      await writeFileAtomic(params.out, renderPlanFormat({format: params.format ?? 'mergekit', layers, yaml, model: modelRef, identityCopies, copyScale: alpha}))
     } catch (error) {
       throw new UsageError(`${params.out}: cannot write the plan (${fsReason(error)})`, isOutOfSpace(error) ? 'DLEC_OUT_NO_SPACE' : 'DLEC_OUT_WRITE')
     }
@@ -124,6 +127,7 @@ export async function* planExpansionIter(params: PlanExpansionParams): AsyncGene
     duplications: chosen.duplications,
     layers,
     identityCopies,
+    ...(alpha === undefined ? {} : {alpha}),
     paramsBefore: baseParameterCount(breakdown),
     paramsAfter: sequenceParameterCount(breakdown, layers),
     source: chosen.source,

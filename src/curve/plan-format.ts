@@ -26,10 +26,10 @@ export function layerRanges(layers: readonly number[]): Array<[number, number]> 
  * The text of a plan in `format`. `peft` is the healing route: an adapter_config.json for a LoRA
  * on every linear layer whose `layer_replication` builds the expanded model from the base with
  * shared weights (a LoRA per copy trains the copies apart). PEFT cannot scale a copy's output, so
- * identity copies are refused for it. `layers` is the comma-separated layer list (llama.cpp /
+ * identity and soft copies (scale α below 1) are refused for it. `layers` is the comma-separated layer list (llama.cpp /
  * RYS-style tools). Pure.
  */
-export function renderPlanFormat(params: {format: PlanFormat; layers: readonly number[]; yaml: string; model: string; identityCopies: boolean}): string {
+export function renderPlanFormat(params: {format: PlanFormat; layers: readonly number[]; yaml: string; model: string; identityCopies: boolean; copyScale?: number}): string {
   switch (params.format) {
     case 'mergekit':
       return params.yaml
@@ -38,6 +38,9 @@ export function renderPlanFormat(params: {format: PlanFormat; layers: readonly n
     case 'peft': {
       if (params.identityCopies) {
         throw new UsageError('--format peft: PEFT layer_replication shares the copies\' weights and cannot zero their output projections; identity copies need --format mergekit')
+      }
+      if (params.copyScale !== undefined && params.copyScale !== 1) {
+        throw new UsageError(`--format peft: PEFT layer_replication shares the copies' weights and cannot scale their output projections by α ${params.copyScale}; soft copies need --format mergekit`)
       }
       const config = {
         base_model_name_or_path: params.model,

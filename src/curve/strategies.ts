@@ -22,7 +22,15 @@ export interface PlacementContext {
  */
 export type Strategy =
   | {kind: 'search'; description: string; beamWidth: (requested: number) => number}
-  | {kind: 'placement'; description: string; measured: boolean; place: (ctx: PlacementContext, k: number) => Duplication[]; needs?: (ctx: PlacementContext) => string | undefined}
+  | {
+      kind: 'placement'
+      description: string
+      measured: boolean
+      place: (ctx: PlacementContext, k: number) => Duplication[]
+      needs?: (ctx: PlacementContext) => string | undefined
+      /** Soft copies: each placement is measured at every α of --alphas (the copies' output projections scaled by α) and the best α kept. */
+      softCopies?: boolean
+    }
 
 /** The strategies dlec compares, by name: the one registry the CLI, the README, the curve and the planner share. */
 export const STRATEGIES = {
@@ -56,6 +64,14 @@ export const STRATEGIES = {
     kind: 'placement',
     description: 'LLaMA-Pro copies with zeroed output projections, spread evenly: KL 0 by construction, for models fine-tuned afterwards',
     measured: false,
+    place: (ctx, k) => identityPlacement({numLayers: ctx.numLayers, k}),
+  },
+  soft: {
+    kind: 'placement',
+    description:
+      "identity's copies with their output projections scaled by α, measured at each α of --alphas (0: identity copy, 1: plain copy), the best α by --objective kept (with kl, α = 0 wins by construction: choose by loss)",
+    measured: true,
+    softCopies: true,
     place: (ctx, k) => identityPlacement({numLayers: ctx.numLayers, k}),
   },
 } as const satisfies Record<string, Strategy>

@@ -8,13 +8,16 @@ import {isMergekitDtype, MERGEKIT_DTYPES, type MergeConfig, type OutputSlice} fr
  * one-layer `[n, n+1]` slice wherever a run has length one. With `identityCopies`, every repeated
  * occurrence of a source layer (second copy and later, in sequence order) gets `scale: 0` on the
  * family's identityFilters (its output projections), so the copy starts as an identity block;
- * copies and originals never share a slice.
+ * copies and originals never share a slice. `copyScale` α does the same with `scale: α` (soft
+ * copies: 0 is the identity copy, 1 a plain copy that still states its scale).
  */
 export function layerSequenceToConfig(params: {
   model: string
   layers: number[]
   dtype?: string
   identityCopies?: boolean
+  /** Scale of every copy's output projections (soft copies); identityCopies is copyScale 0. */
+  copyScale?: number
   arch?: ArchitectureDefinition
 }): MergeConfig {
   const {model, layers} = params
@@ -29,10 +32,14 @@ export function layerSequenceToConfig(params: {
   if (params.dtype !== undefined && !isMergekitDtype(params.dtype)) {
     throw new UsageError(`unknown dtype "${params.dtype}" (mergekit accepts ${MERGEKIT_DTYPES.join(', ')})`)
   }
+  const copyScale = params.identityCopies === true ? 0 : params.copyScale
+  if (copyScale !== undefined && !Number.isFinite(copyScale)) {
+    throw new UsageError(`copy scale ${copyScale} is not a finite number`)
+  }
   let filters: string[] = []
-  if (params.identityCopies) {
+  if (copyScale !== undefined) {
     if (!params.arch) {
-      throw new UsageError('identity copies need the architecture (its identityFilters name the output projections)')
+      throw new UsageError(`${params.identityCopies === true ? 'identity' : 'soft'} copies need the architecture (its identityFilters name the output projections)`)
     }
     filters = params.arch.identityFilters
   }
@@ -40,7 +47,7 @@ export function layerSequenceToConfig(params: {
   const isCopy = layers.map((l) => {
     const copy = seen.has(l)
     seen.add(l)
-    return params.identityCopies === true && copy
+    return copyScale !== undefined && copy
   })
   const slices: OutputSlice[] = []
   let start = 0
@@ -55,7 +62,7 @@ export function layerSequenceToConfig(params: {
     if (isCopy[start]) {
       const source = slice.sources[0]
       if (source) {
-        source.parameters = {scale: filters.map((filter) => ({filter, value: 0}))}
+        source.parameters = {scale: filters.map((filter) => ({filter, value: copyScale ?? 0}))}
       }
     }
     slices.push(slice)

@@ -50,6 +50,12 @@ export interface DecoderGraphParams {
   layers: number[]
   /** Per position of `layers`: output scales of that copy (undefined: unscaled). */
   scales?: (BranchScale | undefined)[]
+  /**
+   * Scales as graph inputs instead: position i multiplies its attention and MLP outputs by the
+   * float [1] inputs `branchScaleInput(i, 'attn' | 'mlp')`, so one session runs every scale
+   * (`scales` is then ignored). Without it the graph is unchanged.
+   */
+  scaleInputs?: boolean
   /** `ids`: input_ids [B, T]; `hidden`: a hidden state [B, T, H] entering layers[0]. */
   start: 'ids' | 'hidden'
   outputs: GraphOutputRequest
@@ -78,6 +84,9 @@ export function fusedAttentionFits(spec: DecoderSpec, layers: number[]): boolean
   const fullRotary = spec.rope === undefined || spec.rope.rotaryDim === spec.headDim
   return spec.headDim % 16 === 0 && fullRotary && spec.attnSoftcap === undefined && layers.every((l) => spec.slidingWindow[l] === undefined)
 }
+
+/** Input name of the fed scale of position `slot`'s attention or MLP output (graphs built with `scaleInputs`). */
+export const branchScaleInput = (slot: number, branch: 'attn' | 'mlp'): string => `${branch}_scale_${slot}`
 
 /** Input names of the KV-cache graph's past keys / values for position `slot` of the layer sequence. */
 export const pastKey = (slot: number): string => `past_key_${slot}`
@@ -109,7 +118,9 @@ export function buildDecoderGraph(params: DecoderGraphParams): Uint8Array {
   const reducer = outputs.reduced === undefined ? undefined : profileReducer({g, spec, mask, positions, bt: ctx.shapes.bt, gaps: outputs.reduced.gaps})
   reducer?.add(x)
   for (let i = 0; i < plan.runLayers; i++) {
-    x = decoderBlock(ctx, x, layers[i] as number, params.scales?.[i], i)
+    const fed = (branch: 'attn' | 'mlp'): {input: string} => ({input: g.input(branchScaleInput(i, branch), 'float', [1])})
+    const scale = params.scaleInputs === true ? {attn: fed('attn'), mlp: fed('mlp')} : params.scales?.[i]
+    x = decoderBlock(ctx, x, layers[i] as number, scale, i)
     states.push(x)
     reducer?.add(x)
   }

@@ -11,7 +11,8 @@
  *
  * `layers` is any sequence of original layer indices (default: all, in order); repeats share weights.
  * `scales` (per position) multiplies a copy's attention / MLP output, as mergekit's `scale` on its
- * output projections does (identity copies: 0). `quant: 'int8' | 'int4'` block-quantizes the
+ * output projections does (identity copies: 0); with `scaleFeeds` they are graph inputs, so one
+ * session runs every scale of a sequence. `quant: 'int8' | 'int4'` block-quantizes the
  * projections and embeddings once into the cache (MatMulNBits / GatherBlockQuantized); `'w8a8'`
  * stores the projections as int8 per output channel and quantizes the activations at run time
  * (DynamicQuantizeMatMul); `'auto'` (the default) picks one by model size and CPU
@@ -35,8 +36,8 @@ import {modelOf, type ModelInput} from '../model/loaded-model.js'
 import {resolveDevice, type DecoderOptions, type Device, type DeviceChoice} from './devices.js'
 import {checkCheckpoint} from './check-checkpoint.js'
 import {decoderSpec, type DecoderSpec} from './decoder-spec.js'
-import {buildDecoderGraph, buildKvCacheGraph, pastKey, pastValue, presentKey, presentValue, type BranchScale, type GraphWeights} from './decoder-graph.js'
-import type {GraphOutputRequest} from './graph-outputs.js'
+import {branchScaleInput, buildDecoderGraph, buildKvCacheGraph, pastKey, pastValue, presentKey, presentValue, type BranchScale, type GraphWeights} from './decoder-graph.js'
+import {graphOutputs, type GraphOutputRequest} from './graph-outputs.js'
 import {createSession, type HostTensor, type OrtSession} from './session.js'
 import {prepareWeightStoreIter, type WeightStoreEvent} from './weight-store.js'
 import {dtypeBytes} from '../safetensors/dtype.js'
@@ -67,6 +68,11 @@ export interface DecoderRunParams {
   layers?: number[]
   /** Per position of `layers`: scales of that copy's attention / MLP outputs (identity copies: 0). */
   scales?: (BranchScale | undefined)[]
+  /**
+   * Feed `scales` to the graph as inputs rather than building them in as constants: one session
+   * then serves every scale of this layer sequence (the curve's soft copies). Same numbers.
+   */
+  scaleFeeds?: boolean
   /** Token ids per row (ragged: rows are right-padded and masked). */
   inputIds?: number[][]
   /** A hidden state [B, T, H] entering layers[0], with each row's real length. */
@@ -216,6 +222,8 @@ export async function* openDecoderIter(params: OpenDecoderParams): AsyncGenerato
   })
   const runSession = (layers: number[], scales: (BranchScale | undefined)[] | undefined, start: 'ids' | 'hidden', outputs: GraphOutputRequest): Promise<OrtSession> =>
     sessionFor(JSON.stringify({layers, scales, start, outputs}), () => buildDecoderGraph({spec, weights, layers, scales, start, outputs}))
+  const fedSession = (layers: number[], start: 'ids' | 'hidden', outputs: GraphOutputRequest): Promise<OrtSession> =>
+    sessionFor(JSON.stringify({layers, scaleFeeds: true, start, outputs}), () => buildDecoderGraph({spec, weights, layers, scaleInputs: true, start, outputs}))
   const stepSession = (layers: number[], scales: (BranchScale | undefined)[] | undefined): Promise<OrtSession> =>
     sessionFor(JSON.stringify({layers, scales, kvCache: true}), () => buildKvCacheGraph({spec, weights, layers, scales}))
   return {
@@ -228,8 +236,16 @@ export async function* openDecoderIter(params: OpenDecoderParams): AsyncGenerato
       const {layers, scales} = sequenceOf(run)
       const outputs = run.outputs ?? {logits: 'all'}
       const start = run.hidden === undefined ? 'ids' : 'hidden'
-      const session = await runSession(layers, scales, start, outputs)
+      const session = run.scaleFeeds === true ? await fedSession(layers, start, outputs) : await runSession(layers, scales, start, outputs)
       const {feeds, batch, seqLen, lengths} = makeFeeds(run, spec)
+      if (run.scaleFeeds === true) {
+        const fed = graphOutputs.plan(outputs, layers.length).runLayers
+        for (let i = 0; i < fed; i++) {
+          for (const branch of ['attn', 'mlp'] as const) {
+            feeds[branchScaleInput(i, branch)] = {dims: [1], data: Float32Array.of(run.scales?.[i]?.[branch] ?? 1)}
+          }
+        }
+      }
       const result = await session.run(feeds, [...session.outputNames])
       return {batch, seqLen, lengths, outputs: result}
     },

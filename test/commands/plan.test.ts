@@ -20,6 +20,8 @@ interface PlanJson {
   lossDelta: number
   top1: number
   identityCopies: boolean
+  alpha?: number
+  curve?: {points: {alpha?: number; alphaGrid?: {alpha: number; lossDelta: number}[]}[]}
   target: {addLayers: number; exact: boolean; note: string}
 }
 
@@ -89,6 +91,28 @@ describe('dlec plan', () => {
     assert.equal(transformersParams(merged), plan.paramsAfter)
   })
 
+  it('soft copies: the chosen α is in --json, in the printed plan and on the copies\' output projections in the YAML, and the merged model has the measured loss', async () => {
+    const yaml = join(TMP, 'soft.yaml')
+    const args = ['plan', STORIES, '--add-layers', '2', '--strategy', 'soft', '--objective', 'loss', '--alphas', '0,0.5,1', '--data', DATA, '--out', yaml]
+    const plan = await json<PlanJson>(args)
+    const grid = plan.curve?.points.at(-1)?.alphaGrid ?? []
+    assert.deepEqual(grid.map((g) => g.alpha), [0, 0.5, 1])
+    const best = grid.reduce((a, b) => (b.lossDelta < a.lossDelta ? b : a))
+    assert.equal(plan.alpha, best.alpha)
+    assert.equal(plan.lossDelta, best.lossDelta)
+    assert.equal(plan.identityCopies, plan.alpha === 0)
+    const text = readFileSync(yaml, 'utf8')
+    assert.equal(text.match(new RegExp(`value: ${plan.alpha}\n`, 'g'))?.length, 4, text)
+    const merged = join(TMP, 'soft-merged')
+    mergekit(yaml, merged)
+    const folder = await json<{loss: number; numLayers: number}>(['eval', merged, '--data', DATA], {DLEC_CACHE_DIR: join(TMP, 'cache-soft')})
+    assert.equal(folder.numLayers, 7)
+    assert.ok(Math.abs(folder.loss - (plan.loss ?? NaN)) < 1e-5, `${folder.loss} vs ${plan.loss}`)
+    const r = await dlec([...args, '--db', DB], {env: ENV})
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, new RegExp(`^strategy +soft: duplicates .*\\(${plan.alpha === 0 ? 'identity copies' : `soft copies: output projections scaled by α ${plan.alpha}`}`, 'm'))
+  })
+
   it('a target between two layer counts is rounded to the nearest achievable size, and the command says so', async () => {
     const yaml = join(TMP, 'rounded.yaml')
     const r = await dlec(['plan', STORIES, '--target-params', '300K', '--strategy', 'identity', '--out', yaml, '--db', DB], {env: ENV})
@@ -109,6 +133,7 @@ describe('dlec plan', () => {
       [['--add-layers', '1', '--strategy', 'magic'], /unknown strategy "magic"/],
       [['--growth', 'lots', '--strategy', 'identity'], /--growth "lots"/],
       [['--add-layers', '3', '--strategy', 'beam', '--from-db'], /no beam curve point with 3 added layers/],
+      [['--add-layers', '1', '--strategy', 'soft', '--data', DATA, '--alphas', '0,2'], /--alphas: "2" is not an α from 0/],
     ] as const) {
       const r = await dlec(['plan', STORIES, ...args, '--out', out, '--db', DB], {env: ENV})
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)

@@ -5,7 +5,10 @@ import {mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
+import {layerSequenceToConfig} from '../../src/mergekit/layer-sequence-to-config.js'
 import {parseMergeConfig} from '../../src/mergekit/parse-merge-config.js'
+import {toYaml} from '../../src/mergekit/to-yaml.js'
+import {modelOf} from '../../src/model/loaded-model.js'
 import {executeMerge} from '../../src/merge/engines/execute-native.js'
 import {prepareNativeMerge} from '../../src/merge/prepare-native-merge.js'
 import {ShardedTensorIndex} from '../../src/safetensors/reader.js'
@@ -28,6 +31,9 @@ const slice = (model: string, a: number, b: number, params = ''): string =>
 const identity = (filters: string[]): string =>
   `        parameters:\n          scale:\n${filters.map((f) => `            - filter: ${f}\n              value: 0.0\n`).join('')}`
 const yaml = (slices: string[], extra = ''): string => `slices:\n${slices.join('')}merge_method: passthrough\n${extra}`
+/** The YAML `dlec plan --strategy soft` writes: single-layer copies with `scale: α` on the family's output projections. */
+const soft = async (model: string, layers: number[], alpha: number, dtype?: string): Promise<string> =>
+  toYaml(layerSequenceToConfig({model, layers, copyScale: alpha, dtype, arch: (await modelOf({modelDir: model})).arch}))
 
 /** name -> [yaml, out-shard-size]: every feature the native engine implements, across the families. */
 const CASES: Record<string, [string, number]> = {
@@ -49,6 +55,11 @@ const CASES: Record<string, [string, number]> = {
   phi: [yaml([slice(G('phi'), 0, 2), slice(G('phi'), 1, 3, identity(['self_attn.dense', 'mlp.fc2']))]), 5e9],
   phi3: [yaml([slice(G('phi3'), 0, 2), slice(G('phi3'), 1, 3)]), 5e9],
   gpt2: [yaml([slice(G('gpt2'), 0, 2), slice(G('gpt2'), 1, 3, identity(['c_proj']))], 'dtype: float16\n'), 5e9],
+  // soft copies (α on a copy's output projections, weights and biases): α 0.75 and 0.3 round in bf16 / fp16 / fp32
+  'stories-soft-copies': [await soft(STORIES, [0, 1, 2, 3, 3, 4, 4], 0.75), 5e9],
+  'llama-bf16-soft-copies': [await soft(G('llama-bf16'), [0, 1, 1, 2, 3], 0.75), 5e9],
+  'gpt2-soft-copies-f16': [await soft(G('gpt2'), [0, 0, 1, 2, 2], 0.3, 'float16'), 5e9],
+  'gemma2-soft-copies': [await soft(G('gemma2'), [0, 1, 2, 2, 3], 0.6), 5e9],
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'dlec-equiv-'))

@@ -2,8 +2,10 @@
 sequence by rebuilding model.layers from the original modules (weights shared, as RYS does), one row
 at a time (no padding), and compares next-token distributions with the original's in float64.
 
-stdin: {"model": dir, "rows": [[ids]], "sequences": [[layers]]}
-stdout: [{"layers": [...], "kl": mean KL(orig || cand), "loss": mean NLL, "top1": agreement}]"""
+stdin: {"model": dir, "rows": [[ids]], "sequences": [[layers]], "merged": [dir] (optional)}
+stdout: [{"layers": [...], "kl": mean KL(orig || cand), "loss": mean NLL, "top1": agreement}], then
+one {"merged": dir, "kl", "loss", "top1"} per merged model folder (loaded whole, compared with the
+original the same way: e.g. a merged plan with scaled copies)."""
 import json
 import sys
 
@@ -33,14 +35,31 @@ def run(seq, ids):
 
 
 base = [run(list(range(len(original))), ids) for ids in req["rows"]]
-results = []
-for seq in req["sequences"]:
+
+
+def compare(forward):
     kl = nll = agree = n = 0.0
     for ids, ref in zip(req["rows"], base):
-        cand = run(seq, ids)
+        cand = forward(ids)
         kl += (ref.exp() * (ref - cand)).sum().item()
         nll -= cand.gather(1, torch.tensor(ids[1:]).unsqueeze(1)).sum().item()
         agree += (ref.argmax(-1) == cand.argmax(-1)).sum().item()
         n += len(ids) - 1
-    results.append({"layers": seq, "kl": kl / n, "loss": nll / n, "top1": agree / n})
+    return {"kl": kl / n, "loss": nll / n, "top1": agree / n}
+
+
+def whole(merged):
+    def forward(ids):
+        with torch.no_grad():
+            out = merged(input_ids=torch.tensor([ids]), use_cache=False).logits[0, :-1].double()
+        return torch.log_softmax(out, dim=-1)
+
+    return forward
+
+
+results = [{"layers": seq, **compare(lambda ids, seq=seq: run(seq, ids))} for seq in req["sequences"]]
+for folder in req.get("merged", []):
+    merged = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
+    merged.eval()
+    results.append({"merged": folder, **compare(whole(merged))})
 print(json.dumps(results))

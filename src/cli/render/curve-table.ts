@@ -17,7 +17,7 @@ export function formatCurveTable(report: Pick<CurveReport, 'points' | 'baseLoss'
     p.measured ? p.kl.toFixed(5) : '0 (identity)',
     p.measured ? `${p.lossDelta >= 0 ? '+' : ''}${p.lossDelta.toFixed(5)}` : '0',
     `${(100 * p.top1).toFixed(1)}%`,
-    formatDuplications(p.duplications),
+    `${formatDuplications(p.duplications)}${p.alpha === undefined ? '' : ` (α ${p.alpha})`}`,
   ])
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
   const line = (cells: string[]): string =>

@@ -5,7 +5,8 @@ import {measuredWith} from './weight-format.js'
 
 /** The lines `dlec plan` and `dlec expand` print about a plan: what is duplicated, the sequence, the size. */
 export function renderPlanLines(r: PlanReport, options: {identityNote?: boolean} = {}): string[] {
-  const note = r.identityCopies && options.identityNote !== false ? ' (identity copies: output projections scaled by 0)' : ''
+  const scaled = r.alpha === undefined || r.alpha === 0 ? 'identity copies: output projections scaled by 0' : `soft copies: output projections scaled by α ${r.alpha}`
+  const note = (r.identityCopies || r.alpha !== undefined) && options.identityNote !== false ? ` (${scaled})` : ''
   return [
     `strategy    ${r.strategy}: duplicates ${formatDuplications(r.duplications)}${note}`,
     `layers      ${r.layers.length} (was ${r.layers.length - r.target.addLayers}): ${formatLayerSequence(r.layers)}`,

@@ -13,7 +13,7 @@ export default class Plan extends DlecCommand {
   static override args = {
     model: Args.string({description: 'Model folder or Hugging Face id (HF cache).', required: true}),
   }
-  static override description = `Chooses which layers to duplicate for a target size and writes the mergekit passthrough YAML (half-open layer_range slices; identity copies get scale 0 on the output projections). Parameter targets that fall between two layer counts are rounded to the nearest achievable size, and the command says so. Prints the layer sequence, the parameter count before and after, and the plan's measured KL / loss change on --data.
+  static override description = `Chooses which layers to duplicate for a target size and writes the mergekit passthrough YAML (half-open layer_range slices; identity copies get scale 0 on the output projections, soft copies the chosen α). Parameter targets that fall between two layer counts are rounded to the nearest achievable size, and the command says so. Prints the layer sequence, the parameter count before and after, and the plan's measured KL / loss change on --data.
 
 Strategies:
 ${describeStrategies()}`

@@ -60,3 +60,12 @@ export interface BranchScale {
   attn?: number
   mlp?: number
 }
+
+/** A branch factor inside a graph: a constant, or a float [1] graph input fed at run time. */
+export type BranchFactor = number | {input: string}
+
+/** BranchScale as the block builder takes it: each factor a constant or a graph input. */
+export interface BranchFactors {
+  attn?: BranchFactor
+  mlp?: BranchFactor
+}

@@ -1,4 +1,4 @@
-import type {BlockContext, BranchScale} from './block-context.js'
+import type {BlockContext, BranchFactor, BranchFactors} from './block-context.js'
 import {attention} from './attention.js'
 import {mlp} from './mlp.js'
 import {norm} from './norm.js'
@@ -9,15 +9,16 @@ import {BLOCK_KINDS} from '../../architectures/block-kinds.js'
  * - llama / gemma / phi3 / gpt2: x + attn(norm(x)), then + mlp(norm(.)) (pre-norm);
  * - gemma2: the same with a post-norm on each branch output;
  * - phi: x + attn(ln(x)) + mlp(ln(x)) (parallel branches, one LayerNorm).
- * `scale` multiplies a branch output, as mergekit's `scale` on the output projection does; `slot`
- * is the layer's position in the sequence (its KV-cache slot).
+ * `scale` multiplies a branch output, as mergekit's `scale` on the output projection does (a constant,
+ * or a graph input so that one session serves every value); `slot` is the layer's position in the
+ * sequence (its KV-cache slot).
  */
-export function decoderBlock(ctx: BlockContext, x: string, layer: number, scale: BranchScale | undefined, slot: number): string {
+export function decoderBlock(ctx: BlockContext, x: string, layer: number, scale: BranchFactors | undefined, slot: number): string {
   const {g, spec} = ctx
   const p = `l${layer}`
   // A scaled output projection (weight and bias) scales its branch output, before any post-norm.
-  const scaled = (value: string, factor: number | undefined, name: string): string =>
-    factor === undefined || factor === 1 ? value : g.op('Mul', [value, g.scalar(factor)], {}, {name})
+  const scaled = (value: string, factor: BranchFactor | undefined, name: string): string =>
+    factor === undefined || factor === 1 ? value : g.op('Mul', [value, typeof factor === 'number' ? g.scalar(factor) : factor.input], {}, {name})
   const attnNorm = norm(ctx, x, ctx.need('attn_norm', layer), ctx.weight('attn_norm_bias', layer), `${p}_ln1`)
   const kind = BLOCK_KINDS[spec.blockKind]
   if (kind.parallel) {
