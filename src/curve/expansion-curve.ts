@@ -5,6 +5,8 @@ import {searchExpansions, type Measurement, type Objective} from './expansion-se
 import {addedLayers, expandLayers, formatDuplications, type Duplication} from './layer-plan.js'
 import {sequenceParameterCount, type ParameterBreakdown} from '../model/parameter-count.js'
 import {strategyOf, type PlacementContext, type StrategyName} from './strategies.js'
+import type {ProbeScore} from './probe-objective.js'
+import type {HoldoutFigure} from './holdout-check.js'
 
 /**
  * The measured expansion curve: for each strategy, the expansion it picks at 1, 2, … K added
@@ -24,6 +26,10 @@ export interface CurvePoint {
   loss: number
   lossDelta: number
   top1: number
+  /** Probe accuracy with its Wilson interval (with probe items). */
+  probe?: ProbeScore
+  /** The point re-measured on the held-out texts (with --holdout / --holdout-split). */
+  holdout?: HoldoutFigure
 }
 
 export interface EvaluatedCandidate {
@@ -63,6 +69,8 @@ export interface ExpansionCurveParams {
   blockSizes?: number[]
   beamWidth?: number
   objective?: Objective
+  /** Greedy and beam never keep a candidate whose mean KL exceeds this (the guard-rail of --objective probe). */
+  maxKl?: number
   /** Layer labels the original DLEC rule flags (needed by `dlec-original`; from a profile run). */
   dlecFlagged?: number[]
   /** Block Influence per layer for `curve` (from a profile run; default: measured on the curve's own data). */
@@ -139,6 +147,7 @@ export async function* expansionCurveIter(params: ExpansionCurveParams): AsyncGe
         maxAdd,
         beamWidth: strategy.beamWidth(params.beamWidth ?? 4),
         objective: params.objective,
+        maxKl: params.maxKl,
         measure: (d) => measure(name, d),
       })
       for (;;) {
