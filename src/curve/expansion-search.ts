@@ -1,6 +1,6 @@
 import {UsageError} from '../errors.js'
 import {addedLayers, expandLayers, sortDuplications, type Duplication} from './layer-plan.js'
-import type {ProbeScore} from './probe-objective.js'
+import type {ProbeScore} from '../eval/probe.js'
 
 /**
  * Greedy and beam search over duplications, judged by measurement (RYS-style, SLEB-style).

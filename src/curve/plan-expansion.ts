@@ -119,6 +119,9 @@ export async function* planExpansionIter(params: PlanExpansionParams): AsyncGene
   let measured: PlanReport['curve']
   let chosen: {duplications: Duplication[]; kl: number; loss?: number; lossDelta: number; top1: number; tokens?: number; source: PlanReport['source']; weightFormat?: FormatDecision; holdout?: HoldoutFigure; probe?: ProbeScore}
   let probeOf: Pick<PlanReport, 'probe' | 'flagged'> = {}
+  if (params.storedPoint && (params.holdout !== undefined || params.probe !== undefined)) {
+    throw new UsageError(`--from-db takes a stored point without measuring: ${params.holdout !== undefined ? 'a held-out re-check (--holdout, --holdout-split)' : '--probe'} needs a measured plan (drop --from-db)`)
+  }
   if (params.storedPoint) {
     const known = await params.storedPoint(params.strategy, k)
     if (!known) {

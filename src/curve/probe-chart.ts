@@ -50,7 +50,7 @@ export function probeChart(report: ProbeChartInput): ChartLayout {
   if (maxKl !== undefined) {
     const x = drawn.sx(maxKl)
     shapes.push({kind: 'line', x1: x, y1: box.top, x2: x, y2: box.top + box.height, color: '#d62728', width: 1.5, dash: '6 4', tag: 'max-kl'})
-    shapes.push({kind: 'text', x: x + 4, y: box.top + 12, text: `--max-kl ${maxKl}`, anchor: 'start', size: 11, color: '#d62728'})
+    shapes.push({kind: 'text', x: x - 5, y: box.top + box.height - 8, text: `--max-kl ${maxKl}`, anchor: 'end', size: 11, color: '#d62728'})
   }
   const entries: LegendEntry[] = [seriesLegend('measured candidates', candidates.style), ...strategies.map((name) => seriesLegend(`${name} (from the original, by added layers)`, styles.get(name) as SeriesStyle))]
   entries.push({label: 'shaded: 95% Wilson interval', symbol: (x, y) => [{kind: 'polygon', points: [[x - 14, y - 6], [x + 14, y - 6], [x + 14, y + 6], [x - 14, y + 6]], fill: '#1f77b4', opacity: 0.15}]})

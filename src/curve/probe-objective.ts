@@ -1,7 +1,6 @@
 import type {Decoder} from '../onnx/open-decoder.js'
 import type {TextTokenizer} from '../tokenizer/load-tokenizer.js'
-import {probeAccuracy, wilsonInterval, type ProbeItem} from '../eval/probe.js'
-import type {Interval} from '../eval/bootstrap.js'
+import {probeAccuracy, probeScoreOf, type ProbeItem, type ProbeScore} from '../eval/probe.js'
 import type {CurveEvaluator} from './curve-evaluator.js'
 import type {Measurement} from './expansion-search.js'
 
@@ -11,18 +10,7 @@ import type {Measurement} from './expansion-search.js'
  * on the same per-layer sessions as its KL measurement (zero-copy, nothing rebuilt). The accuracy
  * carries its 95% Wilson interval. KL stays measured beside it as the guard-rail of `--max-kl`.
  */
-export interface ProbeScore {
-  /** Share of items whose highest log-likelihood choice is the answer. */
-  accuracy: number
-  correct: number
-  items: number
-  /** 95% Wilson interval of the accuracy. */
-  ci: Interval
-}
-
-export function probeScoreOf(correct: number, items: number): ProbeScore {
-  return {accuracy: correct / items, correct, items, ci: wilsonInterval(correct, items)}
-}
+export {probeScoreOf, type ProbeScore}
 
 export interface ProbeScorer {
   /** The original model's score. */
