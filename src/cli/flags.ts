@@ -10,6 +10,9 @@ import {parseStrategies, type StrategyName} from '../curve/strategies.js'
 import {parseAlphas} from '../curve/soft-strategy.js'
 import {parseGrowth, parseParameterCount, type TargetSize} from '../curve/target-size.js'
 import {dlecCacheDirFromEnv, modelLookupFromEnv} from './hub-env.js'
+import {loadTexts} from '../data/load-texts.js'
+import {splitTexts} from '../data/split-texts.js'
+import {readProbeItems, type ProbeItem} from '../eval/probe.js'
 
 /** Flag factories and flag-to-value helpers shared by the commands (the only place they read the environment). */
 
@@ -101,8 +104,13 @@ export const measureFlags = {
   ...decoderFlags,
   'cache-memory': cacheMemoryFlag,
   candidates: Flags.string({description: 'Layers that may be duplicated: middle (skip the first 15% and last 20%), all, or i-j (inclusive).', default: 'middle'}),
-  'max-tokens': Flags.integer({description: 'Evaluate at most this many tokens.', min: 2}),
-  objective: Flags.option({description: 'What greedy and beam minimise.', options: ['kl', 'loss'] as const, default: 'kl'})(),
+  holdout: Flags.file({description: 'Held-out text (the formats of --data): choose on --data, then re-measure the chosen plan (and every curve point) on this, with 95% bootstrap intervals.', exclusive: ['holdout-split']}),
+  'holdout-split': Flags.string({description: 'Hold out this fraction of the --data texts (a seeded split by text, see --seed): choose on the rest, re-measure on it.', exclusive: ['holdout']}),
+  'max-kl': Flags.string({description: 'Guard-rail: greedy and beam never keep a candidate whose mean KL exceeds this; with --probe, candidates whose probe score beats the original while over it are flagged.'}),
+  'max-tokens': Flags.integer({description: 'Evaluate at most this many tokens (of the selection part, and of the held-out part).', min: 2}),
+  objective: Flags.option({description: 'What greedy and beam optimise: kl or loss (lowest), probe (highest accuracy on --probe, ties to the lower KL).', options: ['kl', 'loss', 'probe'] as const, default: 'kl'})(),
+  probe: Flags.file({description: 'Multiple-choice JSONL ({"question", "choices", "answer"}): every candidate\'s log-likelihood accuracy (as `dlec eval --probe`), with a 95% Wilson interval.'}),
+  seed: Flags.integer({description: 'Seed of the --holdout-split shuffle and of the bootstrap resamples of the held-out intervals.', default: 0, min: 0}),
   'text-field': Flags.string({description: 'JSONL field holding the text.', default: 'text'}),
   window: Flags.integer({description: 'Tokens per row; longer texts are chunked [default: model positions, at most 1024].', min: 2}),
 }
@@ -125,8 +133,10 @@ export interface MeasureFlagValues {
   'cache-memory': string
   candidates: string
   device: DecoderOptions['device']
+  'max-kl'?: string
   'max-tokens'?: number
-  objective: 'kl' | 'loss'
+  objective: 'kl' | 'loss' | 'probe'
+  seed: number
   quant: DecoderOptions['quant']
   threads?: number
   window?: number
@@ -140,6 +150,8 @@ export function measureOptionsOf(flags: MeasureFlagValues): Omit<MeasureCurvePar
     blockSizes: parseBlockSizes(flags['block-sizes']),
     beamWidth: flags.beam,
     objective: flags.objective,
+    maxKl: maxKlOf(flags['max-kl']),
+    seed: flags.seed,
     maxTokens: flags['max-tokens'],
     batchSize: flags['batch-size'],
     windowSize: flags.window,
@@ -155,4 +167,49 @@ export function singleStrategy(flag: string, what: string): StrategyName {
     throw new UsageError(`--strategy takes one strategy for ${what} (dlec curve compares several)`)
   }
   return strategies[0] as StrategyName
+}
+
+/** --max-kl as a number. */
+function maxKlOf(flag: string | undefined): number | undefined {
+  if (flag === undefined) {
+    return undefined
+  }
+  const x = Number(flag)
+  if (flag.trim() === '' || !Number.isFinite(x) || x < 0) {
+    throw new UsageError(`--max-kl ${flag}: expected a non-negative number (mean KL in nats per token)`)
+  }
+  return x
+}
+
+/**
+ * The texts to choose on, the held-out part (--holdout FILE, or --holdout-split of --data) and the
+ * probe items (--probe; required by --objective probe), read once for curve, plan and expand.
+ */
+export async function evaluationInputsOf(flags: {
+  data?: string
+  holdout?: string
+  'holdout-split'?: string
+  seed: number
+  probe?: string
+  objective: string
+  'text-field': string
+}): Promise<{texts?: string[]; holdout?: {texts: string[]; source: string}; probe?: ProbeItem[]}> {
+  if (flags.objective === 'probe' && flags.probe === undefined) {
+    throw new UsageError('--objective probe needs --probe FILE (multiple-choice items, JSONL)')
+  }
+  if (flags['holdout-split'] !== undefined && flags.data === undefined) {
+    throw new UsageError('--holdout-split splits the --data texts: give --data')
+  }
+  const probe = flags.probe === undefined ? undefined : await readProbeItems(flags.probe)
+  const all = flags.data === undefined ? undefined : await loadTexts({path: flags.data, textField: flags['text-field']})
+  if (flags.holdout !== undefined) {
+    return {texts: all, holdout: {texts: await loadTexts({path: flags.holdout, textField: flags['text-field']}), source: `--holdout ${flags.holdout}`}, probe}
+  }
+  const split = flags['holdout-split']
+  if (split !== undefined && all !== undefined) {
+    const fraction = Number(split)
+    const parts = splitTexts(all, split.trim() === '' ? Number.NaN : fraction, flags.seed)
+    return {texts: parts.selection, holdout: {texts: parts.holdout, source: `--holdout-split ${split} of ${flags.data} (seed ${flags.seed})`}, probe}
+  }
+  return {texts: all, probe}
 }

@@ -4,6 +4,8 @@ import {openStore} from '../store/open-store.js'
 import type {CurvePoint, CurveReport, EvaluatedCandidate} from './expansion-curve.js'
 import type {Duplication} from './layer-plan.js'
 import type {StrategyName} from './strategies.js'
+import type {HoldoutFigure} from './holdout-check.js'
+import type {PlanQuality} from './plan-expansion.js'
 
 /**
  * The curve and plans in the DuckDB `evals` table. Every measured candidate is one row
@@ -11,7 +13,14 @@ import type {StrategyName} from './strategies.js'
  * --from-db` reads back), every written plan one (extra.kind = `plan`). extra also keeps the model,
  * a hash of the evaluation tokens' source text, the blocks, the loss change and the token count,
  * and for soft copies the α their output projections are scaled by (extra.alpha; a point also keeps
- * its measured α grid, extra.alphaGrid).
+ * its measured α grid, extra.alphaGrid), and a candidate's probe score (extra.probe) when probe
+ * items were given.
+ *
+ * Held-out re-checks: each curve point re-measured on held-out texts is one more row (extra.kind =
+ * `holdout`, extra.split = `holdout`, extra.added and extra.source say which point and which data),
+ * its intervals in the kl_lo ... top1_hi columns. A plan row carries the plan's quality figure:
+ * extra.split = `holdout` when that is the held-out one (the selection figure then in
+ * extra.selection), else `selection`.
  */
 export interface CurveContext {
   dbPath: string
@@ -44,7 +53,7 @@ function candidateRecord(params: CurveContext, base: Record<string, unknown>, e:
     loss: e.measurement.loss,
     kl: e.measurement.kl,
     top1: e.measurement.top1,
-    extra: {...base, kind: 'candidate', duplications: e.duplications, lossDelta: e.measurement.lossDelta, ...(e.alpha === undefined ? {} : {alpha: e.alpha})},
+    extra: {...base, kind: 'candidate', duplications: e.duplications, lossDelta: e.measurement.lossDelta, ...(e.alpha === undefined ? {} : {alpha: e.alpha}), ...(e.measurement.probe === undefined ? {} : {probe: e.measurement.probe})},
   }
 }
 
@@ -81,10 +90,29 @@ export async function recordCurve(params: CurveContext & {report: CurveReport}):
       loss: p.measured ? p.loss : null,
       kl: p.kl,
       top1: p.top1,
-      extra: {...base, kind: 'point', added: p.added, duplications: p.duplications, lossDelta: p.lossDelta, measured: p.measured, ...(p.alpha === undefined ? {} : {alpha: p.alpha, alphaGrid: p.alphaGrid})},
+      extra: {...base, kind: 'point', added: p.added, duplications: p.duplications, lossDelta: p.lossDelta, measured: p.measured, ...(p.alpha === undefined ? {} : {alpha: p.alpha, alphaGrid: p.alphaGrid}), ...(p.probe === undefined ? {} : {probe: p.probe})},
     })),
+    ...report.points.flatMap((p) => (p.holdout === undefined ? [] : [holdoutRecord(params, base, p, p.holdout)])),
   ]
   return insert(params.dbPath, records)
+}
+
+function holdoutRecord(params: CurveContext, base: Record<string, unknown>, p: CurvePoint, h: HoldoutFigure): EvalRecord {
+  return {
+    runId: params.runId ?? null,
+    strategy: p.strategy,
+    layers: p.layers,
+    addedLayers: addedOf(p.duplications),
+    params: p.params,
+    loss: h.loss,
+    kl: h.kl,
+    top1: h.top1,
+    tokens: h.tokens,
+    klCi: h.klCi,
+    lossDeltaCi: h.lossDeltaCi,
+    top1Ci: h.top1Ci,
+    extra: {...base, kind: 'holdout', split: 'holdout', source: h.source, added: p.added, duplications: p.duplications, lossDelta: h.lossDelta, tokens: h.tokens, texts: h.texts, rows: h.rows},
+  }
 }
 
 /** The newest stored curve point of this model, strategy and size (and data, when given), if any. */
@@ -116,7 +144,9 @@ export async function findCurvePoint(params: Omit<CurveContext, 'data'> & {data?
   }
 }
 
-export async function recordPlan(params: CurveContext & {strategy: StrategyName; layers: number[]; duplications: Duplication[]; paramsAfter: number; kl: number; loss?: number; lossDelta: number; top1: number; out?: string; yaml: string; alpha?: number}): Promise<void> {
+export async function recordPlan(params: CurveContext & {strategy: StrategyName; layers: number[]; duplications: Duplication[]; paramsAfter: number; kl: number; loss?: number; lossDelta: number; top1: number; out?: string; yaml: string; alpha?: number; quality?: PlanQuality; holdout?: HoldoutFigure}): Promise<void> {
+  const q = params.quality
+  const held = q?.split === 'holdout' ? params.holdout : undefined
   await insert(params.dbPath, [
     {
       runId: params.runId ?? null,
@@ -124,10 +154,25 @@ export async function recordPlan(params: CurveContext & {strategy: StrategyName;
       layers: params.layers,
       addedLayers: addedOf(params.duplications),
       params: params.paramsAfter,
-      loss: params.loss ?? null,
-      kl: params.kl,
-      top1: params.top1,
-      extra: {kind: 'plan', model: params.model, data: params.data, duplications: params.duplications, lossDelta: params.lossDelta, out: params.out ?? null, yaml: params.yaml, ...(params.alpha === undefined ? {} : {alpha: params.alpha})},
+      loss: (q ?? params).loss ?? null,
+      kl: (q ?? params).kl,
+      top1: (q ?? params).top1,
+      tokens: q?.tokens ?? null,
+      klCi: q?.klCi ?? null,
+      lossDeltaCi: q?.lossDeltaCi ?? null,
+      top1Ci: q?.top1Ci ?? null,
+      extra: {
+        kind: 'plan',
+        split: q?.split ?? 'selection',
+        model: params.model,
+        data: params.data,
+        duplications: params.duplications,
+        lossDelta: (q ?? params).lossDelta,
+        ...(held === undefined ? {} : {source: held.source, selection: {kl: params.kl, loss: params.loss ?? null, lossDelta: params.lossDelta, top1: params.top1}}),
+        out: params.out ?? null,
+        yaml: params.yaml,
+        ...(params.alpha === undefined ? {} : {alpha: params.alpha}),
+      },
     },
   ])
 }

@@ -6,6 +6,8 @@ import {addedLayers, expandLayers, formatDuplications, type Duplication} from '.
 import {sequenceParameterCount, type ParameterBreakdown} from '../model/parameter-count.js'
 import {strategyOf, type PlacementContext, type StrategyName} from './strategies.js'
 import {bestAlpha, copyScales, DEFAULT_ALPHAS} from './soft-strategy.js'
+import type {ProbeScore} from './probe-objective.js'
+import type {HoldoutFigure} from './holdout-check.js'
 
 /**
  * The measured expansion curve: for each strategy, the expansion it picks at 1, 2, … K added
@@ -30,6 +32,10 @@ export interface CurvePoint {
   alpha?: number
   /** Soft copies: the measurement at every α of the grid, in grid order. */
   alphaGrid?: (Measurement & {alpha: number})[]
+  /** Probe accuracy with its Wilson interval (with probe items). */
+  probe?: ProbeScore
+  /** The point re-measured on the held-out texts (with --holdout / --holdout-split). */
+  holdout?: HoldoutFigure
 }
 
 export interface EvaluatedCandidate {
@@ -71,6 +77,8 @@ export interface ExpansionCurveParams {
   blockSizes?: number[]
   beamWidth?: number
   objective?: Objective
+  /** Greedy and beam never keep a candidate whose mean KL exceeds this (the guard-rail of --objective probe). */
+  maxKl?: number
   /** Layer labels the original DLEC rule flags (needed by `dlec-original`; from a profile run). */
   dlecFlagged?: number[]
   /** Block Influence per layer for `curve` (from a profile run; default: measured on the curve's own data). */
@@ -150,6 +158,7 @@ export async function* expansionCurveIter(params: ExpansionCurveParams): AsyncGe
         maxAdd,
         beamWidth: strategy.beamWidth(params.beamWidth ?? 4),
         objective: params.objective,
+        maxKl: params.maxKl,
         measure: (d) => measure(name, d),
       })
       for (;;) {

@@ -1,5 +1,6 @@
 import {UsageError} from '../errors.js'
 import {addedLayers, expandLayers, sortDuplications, type Duplication} from './layer-plan.js'
+import type {ProbeScore} from '../eval/probe.js'
 
 /**
  * Greedy and beam search over duplications, judged by measurement (RYS-style, SLEB-style).
@@ -7,7 +8,9 @@ import {addedLayers, expandLayers, sortDuplications, type Duplication} from './l
  * The search works level by level in added layers: every kept state at level a is extended by every
  * candidate block [i, j) that fits (a + (j-i) <= maxAdd), each new layer sequence is measured once,
  * and level a+1 keeps the `beamWidth` best of all states that reached it. Greedy is width 1. Lower
- * objective is better; ties go to fewer seams, then to the shallower blocks. The measurement is a
+ * objective is better (`probe` is the negated probe accuracy: higher accuracy is better, ties go to
+ * the lower KL); ties go to fewer seams, then to the shallower blocks. With `maxKl`, a candidate
+ * whose KL exceeds it is measured but never kept nor chosen (the guard-rail). The measurement is a
  * callback, so the search itself is pure and testable with any function.
  */
 export interface Measurement {
@@ -19,9 +22,11 @@ export interface Measurement {
   lossDelta: number
   /** Fraction of tokens whose argmax equals the original's. */
   top1: number
+  /** Multiple-choice probe accuracy with its Wilson interval (when probe items were given). */
+  probe?: ProbeScore
 }
 
-export type Objective = 'kl' | 'loss'
+export type Objective = 'kl' | 'loss' | 'probe'
 
 export interface SearchState {
   duplications: Duplication[]
@@ -35,13 +40,16 @@ export type SearchEvent =
   | {type: 'level'; added: number; best: SearchState; kept: number}
 
 export function objectiveOf(m: Measurement, objective: Objective): number {
-  return objective === 'kl' ? m.kl : m.lossDelta
+  return objective === 'kl' ? m.kl : objective === 'loss' ? m.lossDelta : -(m.probe?.accuracy ?? Number.NaN)
 }
 
 export function compareStates(a: SearchState, b: SearchState, objective: Objective): number {
   const d = objectiveOf(a.measurement, objective) - objectiveOf(b.measurement, objective)
   if (d !== 0 && !Number.isNaN(d)) {
     return d
+  }
+  if (objective === 'probe' && a.measurement.kl !== b.measurement.kl) {
+    return a.measurement.kl - b.measurement.kl
   }
   if (a.duplications.length !== b.duplications.length) {
     return a.duplications.length - b.duplications.length
@@ -55,6 +63,8 @@ export async function* searchExpansions(params: {
   maxAdd: number
   beamWidth: number
   objective?: Objective
+  /** Candidates whose mean KL exceeds this are measured but never kept (the --max-kl guard-rail). */
+  maxKl?: number
   measure: (duplications: Duplication[], layers: number[]) => Promise<Measurement>
 }): AsyncGenerator<SearchEvent, SearchState[]> {
   const {numLayers, candidates, maxAdd, beamWidth, measure} = params
@@ -87,7 +97,9 @@ export async function* searchExpansions(params: {
         const measurement = await measure(duplications, layers)
         evaluations++
         const next: SearchState = {duplications, layers, added: addedLayers(duplications), measurement}
-        pools[next.added]?.push(next)
+        if (params.maxKl === undefined || !(measurement.kl > params.maxKl)) {
+          pools[next.added]?.push(next)
+        }
         yield {type: 'evaluated', state: next, evaluations}
       }
     }

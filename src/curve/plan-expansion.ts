@@ -14,11 +14,14 @@ import type {MergeConfig} from '../mergekit/merge-config.js'
 import {renderPlanFormat, type PlanFormat} from './plan-format.js'
 import {measureCurveIter, type MeasureCurveEvent, type MeasureCurveParams} from './measure-curve.js'
 import type {CurvePoint, CurveReport} from './expansion-curve.js'
-import {expandLayers, type Duplication} from './layer-plan.js'
+import {expandLayers, formatDuplications, type Duplication} from './layer-plan.js'
 import {baseParameterCount, sequenceParameterCount} from '../model/parameter-count.js'
 import {resolveTargetSize, type ResolvedTarget, type TargetSize} from './target-size.js'
 import {strategyOf, type StrategyName} from './strategies.js'
 import type {FormatDecision} from '../onnx/weight-format.js'
+import type {HoldoutFigure} from './holdout-check.js'
+import type {GuardFlag, ProbeScore} from './probe-objective.js'
+import type {Interval} from '../eval/bootstrap.js'
 
 /**
  * `dlec plan` as a library call: resolves the target size to a number of added layers, lets the
@@ -68,6 +71,35 @@ export interface PlanReport {
   curve?: Pick<CurveReport, 'points' | 'baseParams' | 'baseLoss' | 'blockInfluence' | 'tokens' | 'numLayers'>
   /** The weight format the plan was measured with (absent when nothing was measured). The YAML names the original weights either way. */
   weightFormat?: FormatDecision
+  /** The plan re-measured on the held-out texts (with --holdout / --holdout-split): its quality. */
+  holdout?: HoldoutFigure
+  /** The plan's probe accuracy and the original's (with --probe). */
+  probe?: {plan: ProbeScore; base: ProbeScore; maxKl?: number}
+  /** Candidates whose probe score beats the original's while their KL exceeds --max-kl. */
+  flagged?: GuardFlag[]
+  /** The figure to judge the plan by: the held-out one when there is one, else the selection data's (kl, lossDelta, top1 above). */
+  quality: PlanQuality
+}
+
+export interface PlanQuality {
+  split: 'holdout' | 'selection'
+  kl: number
+  klCi?: Interval
+  loss?: number
+  lossDelta: number
+  lossDeltaCi?: Interval
+  top1: number
+  top1Ci?: Interval
+  tokens?: number
+}
+
+/** The plan's quality figure: held-out when measured so, else the selection figure. */
+export function planQuality(r: Pick<PlanReport, 'holdout' | 'kl' | 'loss' | 'lossDelta' | 'top1' | 'tokens'>): PlanQuality {
+  const h = r.holdout
+  if (h !== undefined) {
+    return {split: 'holdout', kl: h.kl, klCi: h.klCi, loss: h.loss, lossDelta: h.lossDelta, lossDeltaCi: h.lossDeltaCi, top1: h.top1, top1Ci: h.top1Ci, tokens: h.tokens}
+  }
+  return {split: 'selection', kl: r.kl, ...(r.loss === undefined ? {} : {loss: r.loss}), lossDelta: r.lossDelta, top1: r.top1, ...(r.tokens === undefined ? {} : {tokens: r.tokens})}
 }
 
 export async function* planExpansionIter(params: PlanExpansionParams): AsyncGenerator<MeasureCurveEvent, PlanReport> {
@@ -87,7 +119,11 @@ export async function* planExpansionIter(params: PlanExpansionParams): AsyncGene
   const exact = strategy.kind === 'placement' && !strategy.measured ? strategy : undefined
   const k = target.addLayers
   let measured: PlanReport['curve']
-  let chosen: {duplications: Duplication[]; kl: number; loss?: number; lossDelta: number; top1: number; tokens?: number; source: PlanReport['source']; weightFormat?: FormatDecision; alpha?: number}
+  let chosen: {duplications: Duplication[]; kl: number; loss?: number; lossDelta: number; top1: number; tokens?: number; source: PlanReport['source']; weightFormat?: FormatDecision; alpha?: number; holdout?: HoldoutFigure; probe?: ProbeScore}
+  let probeOf: Pick<PlanReport, 'probe' | 'flagged'> = {}
+  if (params.storedPoint && (params.holdout !== undefined || params.probe !== undefined)) {
+    throw new UsageError(`--from-db takes a stored point without measuring: ${params.holdout !== undefined ? 'a held-out re-check (--holdout, --holdout-split)' : '--probe'} needs a measured plan (drop --from-db)`)
+  }
   if (params.storedPoint) {
     const known = await params.storedPoint(params.strategy, k)
     if (!known) {
@@ -103,9 +139,16 @@ export async function* planExpansionIter(params: PlanExpansionParams): AsyncGene
     const curve = yield* measureCurveIter({...params, model, texts: params.texts, strategies: [params.strategy], maxAdd: k})
     const point = curve.points.find((p) => p.added === k)
     if (!point) {
-      throw new UsageError(`${params.strategy} found no expansion of exactly ${k} layers with blocks of ${(params.blockSizes ?? [1]).join('/')} (include 1 in --block-sizes)`)
+      const guard = params.maxKl === undefined ? '' : ` within --max-kl ${params.maxKl}`
+      throw new UsageError(`${params.strategy} found no expansion of exactly ${k} layers${guard} with blocks of ${(params.blockSizes ?? [1]).join('/')} (include 1 in --block-sizes${guard === '' ? '' : ', or raise --max-kl'})`)
+    }
+    if (params.maxKl !== undefined && point.kl > params.maxKl) {
+      throw new UsageError(`${params.strategy} places ${k} layers at ${formatDuplications(point.duplications)} with mean KL ${point.kl.toFixed(5)}, over --max-kl ${params.maxKl}: no plan written`)
     }
     chosen = {...point, tokens: curve.tokens, source: 'measured', weightFormat: curve.weightFormat}
+    if (curve.probe !== undefined && point.probe !== undefined) {
+      probeOf = {probe: {plan: point.probe, base: curve.probe.base, ...(curve.probe.maxKl === undefined ? {} : {maxKl: curve.probe.maxKl})}, flagged: curve.flagged ?? []}
+    }
     measured = {points: curve.points, baseParams: curve.baseParams, baseLoss: curve.baseLoss, blockInfluence: curve.blockInfluence, tokens: curve.tokens, numLayers: curve.numLayers}
   }
   const layers = expandLayers(numLayers, chosen.duplications)
@@ -120,7 +163,7 @@ export async function* planExpansionIter(params: PlanExpansionParams): AsyncGene
       throw new UsageError(`${params.out}: cannot write the plan (${fsReason(error)})`, isOutOfSpace(error) ? 'DLEC_OUT_NO_SPACE' : 'DLEC_OUT_WRITE')
     }
   }
-  return {
+  const report = {
     model: modelRef,
     strategy: params.strategy,
     target,
@@ -142,7 +185,10 @@ export async function* planExpansionIter(params: PlanExpansionParams): AsyncGene
     format: params.format ?? 'mergekit',
     ...(measured === undefined ? {} : {curve: measured}),
     ...(chosen.weightFormat === undefined ? {} : {weightFormat: chosen.weightFormat}),
+    ...(chosen.holdout === undefined ? {} : {holdout: chosen.holdout}),
+    ...probeOf,
   }
+  return {...report, quality: planQuality(report)}
 }
 
 /** The plan YAML must not land inside the model folder (e.g. `--out MODEL/config.json`) nor replace a folder. */

@@ -114,6 +114,20 @@ export async function probeAccuracy(params: {
   return {items: items.length, correct, accuracy: correct / items.length, accuracyNorm: correctNorm / items.length}
 }
 
+/** A probe score as the curve objective uses it: accuracy with its 95% Wilson interval. */
+export interface ProbeScore {
+  /** Share of items whose highest log-likelihood choice is the answer. */
+  accuracy: number
+  correct: number
+  items: number
+  /** 95% Wilson interval of the accuracy. */
+  ci: [number, number]
+}
+
+export function probeScoreOf(correct: number, items: number): ProbeScore {
+  return {accuracy: correct / items, correct, items, ci: wilsonInterval(correct, items)}
+}
+
 /** The Wilson score interval of a proportion (95% by default): sound at 0 / n and n / n, unlike the normal one. */
 export function wilsonInterval(successes: number, n: number, z = 1.959963984540054): [number, number] {
   if (n === 0) {

@@ -13,7 +13,7 @@ export const CARD_TAGS = ['mergekit', 'merge', 'dlec', 'layer-duplication']
 export interface MeasuredCardParams {
   /** Card title and model-index name (the repo name or output folder). */
   name: string
-  plan: Pick<PlanReport, 'strategy' | 'duplications' | 'layers' | 'identityCopies' | 'paramsBefore' | 'paramsAfter' | 'kl' | 'lossDelta' | 'top1' | 'tokens' | 'yaml' | 'source' | 'curve'> & {
+  plan: Pick<PlanReport, 'strategy' | 'duplications' | 'layers' | 'identityCopies' | 'paramsBefore' | 'paramsAfter' | 'kl' | 'lossDelta' | 'top1' | 'tokens' | 'yaml' | 'source' | 'curve' | 'holdout'> & {
     model: string
   }
   /** The base model's Hub id; absent for a local folder (never written as base_model). */
@@ -96,8 +96,14 @@ export function renderMeasuredCard(params: MeasuredCardParams): string {
   return template.replace(/\{\{(\w+)\}\}/g, (whole, key: string) => values[key] ?? whole)
 }
 
+/** The plan's figures the card reports: the held-out re-check when there is one (dlec expand --holdout), else the selection data's. */
+function qualityOf(plan: MeasuredCardParams['plan']): {kl: number; lossDelta: number; top1: number} {
+  return plan.holdout ?? plan
+}
+
 function metricList(params: MeasuredCardParams): Array<Record<string, unknown>> {
-  const {plan, check} = params
+  const {check} = params
+  const plan = qualityOf(params.plan)
   return [
     ...(check === undefined ? [] : [{type: 'perplexity', value: round(check.perplexity), name: 'Perplexity'}]),
     {type: 'kl_divergence', value: round(plan.kl), name: 'Mean KL(base || expanded) per token'},
@@ -107,7 +113,8 @@ function metricList(params: MeasuredCardParams): Array<Record<string, unknown>> 
 }
 
 function resultsText(params: MeasuredCardParams): string {
-  const {plan, check, data} = params
+  const {check, data} = params
+  const plan = {...params.plan, ...(params.plan.holdout === undefined ? {} : {kl: params.plan.holdout.kl, lossDelta: params.plan.holdout.lossDelta, top1: params.plan.holdout.top1})}
   if (data === undefined) {
     return plan.identityCopies
       ? 'No evaluation data was given: identity copies leave the outputs unchanged by construction (mean KL 0, top-1 agreement 100%).'
@@ -122,14 +129,19 @@ function resultsText(params: MeasuredCardParams): string {
     `| Δloss (nats per token) | ${plan.lossDelta >= 0 ? '+' : ''}${plan.lossDelta.toFixed(6)} |`,
     `| top-1 agreement with the base | ${(100 * plan.top1).toFixed(2)}% |`,
   ]
-  const tokens = check?.tokens ?? plan.tokens
+  const held = params.plan.holdout
+  const tokens = held?.tokens ?? check?.tokens ?? plan.tokens
+  const heldText =
+    held === undefined
+      ? ''
+      : ` These are held-out figures (${held.source.replace(/^--holdout(-split)? /, '')}): the layers were chosen on other texts, then re-measured on these ${held.texts}; 95% bootstrap intervals: mean KL [${held.klCi[0].toExponential(3)}, ${held.klCi[1].toExponential(3)}], Δloss [${held.lossDeltaCi[0].toFixed(5)}, ${held.lossDeltaCi[1].toFixed(5)}], top-1 [${(100 * held.top1Ci[0]).toFixed(2)}%, ${(100 * held.top1Ci[1]).toFixed(2)}%].`
   const how =
     plan.source === 'construction'
       ? 'KL, Δloss and top-1 are exact by construction (identity copies).'
       : 'KL, Δloss and top-1 compare the expanded model with the base model token by token on the same windows, computed before merging with a zero-copy ONNX graph of the planned layer sequence.'
   const checked =
     check?.planLossError === undefined ? '' : ` The merged folder was evaluated again after the merge: its loss differs from the planned one by ${check.planLossError.toExponential(1)}.`
-  return `On \`${data.name}\` (sha256 prefix \`${data.hash}\`${tokens === undefined ? '' : `, ${tokens} tokens`}):\n\n${rows.join('\n')}\n\n${how}${checked}`
+  return `On \`${data.name}\` (sha256 prefix \`${data.hash}\`${tokens === undefined ? '' : `, ${tokens} tokens`}):\n\n${rows.join('\n')}\n\n${how}${heldText}${checked}`
 }
 
 function choiceText(params: MeasuredCardParams): string {

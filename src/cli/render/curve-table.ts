@@ -3,6 +3,7 @@ import type {CurveReport} from '../../curve/expansion-curve.js'
 import type {MeasuredCurve} from '../../curve/measure-curve.js'
 import type {ProfileScores} from '../../curve/profile-scores.js'
 import {formatDuplications} from '../../curve/layer-plan.js'
+import {renderCurveChecks} from './holdout-report.js'
 
 /**
  * The curve as a plain-text table for people (one row per strategy and size), plus a header line
@@ -49,6 +50,7 @@ export function renderCurveReport(params: {
     lines.push(`${report.chunkedTexts} text(s) longer than ${report.windowSize} tokens were chunked`)
   }
   lines.push(...formatCurveTable(report))
+  lines.push(...renderCurveChecks(report))
   lines.push(`${report.evaluations.length} distinct layer sequences measured; ${report.layersRun} layer runs in all; ${params.stored} rows stored in ${params.db}`)
   for (const [what, path] of params.charts) {
     if (path !== undefined) {

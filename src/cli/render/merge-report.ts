@@ -1,5 +1,6 @@
 import type {ExpandReport} from '../../expand/expand-model.js'
 import type {MergeReport} from '../../merge/merge-model.js'
+import {renderPlanChecks} from './holdout-report.js'
 import {renderPlanLines, renderPlanQuality} from './plan-report.js'
 import {formatBytes} from './format-bytes.js'
 
@@ -28,7 +29,7 @@ export function renderMergeReport(report: MergeReport): string[] {
 /** Human lines for `dlec expand`: the plan, the merge, and the check of the merged folder. */
 export function renderExpandReport(r: ExpandReport): string[] {
   const {plan, merge, check} = r
-  const lines = [...renderPlanLines(plan, {identityNote: false}), `plan        ${renderPlanQuality(plan)}`, ...renderMergeReport(merge)]
+  const lines = [...renderPlanLines(plan, {identityNote: false}), `plan        ${renderPlanQuality(plan)}${plan.holdout === undefined ? '' : ' (selection part)'}`, ...renderPlanChecks(plan), ...renderMergeReport(merge)]
   if (check) {
     // Below 1e-12 the two losses differ only by the order of float additions (the bytes are the same).
     const gap = check.planLossError === undefined ? undefined : check.planLossError < 1e-12 ? '< 1e-12' : check.planLossError.toExponential(1)

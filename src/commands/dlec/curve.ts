@@ -1,17 +1,18 @@
 import {resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
-import {loadModelArg, measureFlags, measureOptionsOf} from '../../cli/flags.js'
+import {evaluationInputsOf, loadModelArg, measureFlags, measureOptionsOf} from '../../cli/flags.js'
 import {renderCurveReport} from '../../cli/render/curve-table.js'
 import {renderEvent} from '../../cli/render/events.js'
 import {blockHeatmap} from '../../curve/block-heatmap.js'
 import {curveChart} from '../../curve/curve-charts.js'
+import {probeChart} from '../../curve/probe-chart.js'
+import {UsageError} from '../../errors.js'
 import {dataHash, recordCurve, recordCandidates} from '../../curve/curve-store.js'
 import type {EvaluatedCandidate} from '../../curve/expansion-curve.js'
 import {profileScores} from '../../curve/profile-scores.js'
 import {checkChartPath, writeChart} from '../../plot/write-chart.js'
 import {measureCurveIter, type MeasuredCurve} from '../../curve/measure-curve.js'
-import {loadTexts} from '../../data/load-texts.js'
 import {describeStrategies, parseStrategies, STRATEGIES} from '../../curve/strategies.js'
 
 export default class Curve extends DlecCommand {
@@ -35,6 +36,7 @@ ${describeStrategies()}`
     'max-add': Flags.integer({description: 'Add up to this many layers.', required: true, min: 1}),
     'no-prefix-cache': Flags.boolean({description: 'Run every candidate from the tokens (naive baseline, for benchmarks).'}),
     plot: Flags.file({description: 'Write the curve (quality vs parameters, one line per strategy) as .svg or .png.'}),
+    'probe-plot': Flags.file({description: 'Write the probe trade-off (probe accuracy vs mean KL, with the --max-kl guard) as .svg or .png; needs --probe.'}),
     run: Flags.string({description: 'Profile run in --db whose scores curve / dlec-original use [default: the newest complete run of this model].'}),
     strategy: Flags.string({description: `Comma-separated strategies: ${Object.keys(STRATEGIES).join(', ')}.`, default: 'greedy,curve,identity'}),
   }
@@ -45,14 +47,19 @@ ${describeStrategies()}`
     const strategies = parseStrategies(flags.strategy)
     checkChartPath(flags.plot, '--plot')
     checkChartPath(flags.heatmap, '--heatmap')
+    checkChartPath(flags['probe-plot'], '--probe-plot')
+    if (flags['probe-plot'] !== undefined && flags.probe === undefined) {
+      throw new UsageError('--probe-plot draws probe accuracy: give --probe FILE')
+    }
     const model = await loadModelArg(args.model)
-    const texts = await loadTexts({path: flags.data, textField: flags['text-field']})
+    const inputs = await evaluationInputsOf(flags)
+    const texts = inputs.texts as string[]
     const found = await profileScores({dbPath: flags.db, run: flags.run, numLayers: model.numLayers})
     const sameModel = found !== undefined && [model.identity, args.model].includes(found.model)
     const scores = found && (flags.run !== undefined || sameModel || resolve(found.model) === model.location.dir) ? found : undefined
     const store = {dbPath: flags.db, model: model.identity, data: dataHash(texts), runId: scores?.runId}
     const measured: EvaluatedCandidate[] = []
-    const params = {...measureOptionsOf(flags), store: flags.db, model, texts, strategies, maxAdd: flags['max-add'], blockInfluence: scores?.blockInfluence, dlecFlagged: scores?.dlecFlagged, heatmapAllBlocks: flags['heatmap-all'], prefixCache: !flags['no-prefix-cache']}
+    const params = {...measureOptionsOf(flags), store: flags.db, model, texts, holdout: inputs.holdout, probe: inputs.probe, strategies, maxAdd: flags['max-add'], blockInfluence: scores?.blockInfluence, dlecFlagged: scores?.dlecFlagged, heatmapAllBlocks: flags['heatmap-all'], prefixCache: !flags['no-prefix-cache']}
     const report = await this.consume((signal) => measureCurveIter({...params, signal}), {
       render: (e) => {
         if (e.type === 'evaluated') {
@@ -64,7 +71,7 @@ ${describeStrategies()}`
       onInterrupt: async () => `kept ${await recordCandidates({...store, candidates: measured})} measured candidate(s) in ${flags.db}`,
     })
     const stored = await recordCurve({...store, report})
-    const charts = [['curve', flags.plot, curveChart], ['heat-map', flags.heatmap, blockHeatmap]] as const
+    const charts = [['curve', flags.plot, curveChart], ['heat-map', flags.heatmap, blockHeatmap], ['probe trade-off', flags['probe-plot'], probeChart]] as const
     for (const [, path, chart] of charts) {
       if (path !== undefined) {
         await writeChart({layout: chart(report), path})

@@ -1,7 +1,7 @@
 import {basename, resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
-import {loadModelArg, measureFlags, measureOptionsOf, mergeEngineFlags, outShardSizeOf, singleStrategy, targetFlags, targetFromFlags} from '../../cli/flags.js'
+import {evaluationInputsOf, loadModelArg, measureFlags, measureOptionsOf, mergeEngineFlags, outShardSizeOf, singleStrategy, targetFlags, targetFromFlags} from '../../cli/flags.js'
 import {modelLookupFromEnv} from '../../cli/hub-env.js'
 import {pushAccessFromFlags, pushFlags} from '../../cli/push-flags.js'
 import {renderPushEvent, renderPushReport} from '../../cli/render/push-report.js'
@@ -12,7 +12,6 @@ import {renderExpandReport} from '../../cli/render/merge-report.js'
 import {parseBlockSizes} from '../../curve/candidate-blocks.js'
 import {dataHash, recordPlan} from '../../curve/curve-store.js'
 import {expandModelIter, type ExpandReport} from '../../expand/expand-model.js'
-import {loadTexts} from '../../data/load-texts.js'
 import {STRATEGIES} from '../../curve/strategies.js'
 
 export default class Expand extends DlecCommand {
@@ -48,12 +47,14 @@ export default class Expand extends DlecCommand {
       checkPushParams({repo: flags.push, accessToken: access.accessToken})
     }
     const model = await loadModelArg(args.model)
-    const texts = flags.data === undefined ? undefined : await loadTexts({path: flags.data, textField: flags['text-field']})
+    const {texts, holdout, probe} = await evaluationInputsOf(flags)
     const params = {
       ...measureOptionsOf(flags),
       store: flags.db,
       model,
       texts,
+      holdout,
+      probe,
       target,
       strategy,
       mergekitPath: flags.mergekit,

@@ -1,12 +1,12 @@
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
-import {loadModelArg, measureFlags, measureOptionsOf, singleStrategy, targetFlags, targetFromFlags} from '../../cli/flags.js'
+import {evaluationInputsOf, loadModelArg, measureFlags, measureOptionsOf, singleStrategy, targetFlags, targetFromFlags} from '../../cli/flags.js'
 import {renderEvent} from '../../cli/render/events.js'
 import {renderPlanLines, renderPlanQuality} from '../../cli/render/plan-report.js'
+import {renderPlanChecks} from '../../cli/render/holdout-report.js'
 import {dataHash, findCurvePoint, recordPlan} from '../../curve/curve-store.js'
 import {planExpansionIter, type PlanReport} from '../../curve/plan-expansion.js'
 import {PLAN_FORMATS} from '../../curve/plan-format.js'
-import {loadTexts} from '../../data/load-texts.js'
 import {describeStrategies, STRATEGIES} from '../../curve/strategies.js'
 
 export default class Plan extends DlecCommand {
@@ -39,10 +39,10 @@ ${describeStrategies()}`
     const {args, flags} = await this.parse(Plan)
     const strategy = singleStrategy(flags.strategy, 'a plan')
     const model = await loadModelArg(args.model)
-    const texts = flags.data === undefined ? undefined : await loadTexts({path: flags.data, textField: flags['text-field']})
+    const {texts, holdout, probe} = await evaluationInputsOf(flags)
     const data = texts === undefined ? undefined : dataHash(texts)
     const storedPoint = flags['from-db'] ? (s: typeof strategy, added: number) => findCurvePoint({dbPath: flags.db, model: model.identity, data, strategy: s, added}) : undefined
-    const params = {...measureOptionsOf(flags), store: flags.db, model, storedPoint, texts, target: targetFromFlags(flags), strategy, dtype: flags.dtype, out: flags.out, format: flags.format}
+    const params = {...measureOptionsOf(flags), store: flags.db, model, storedPoint, texts, holdout, probe, target: targetFromFlags(flags), strategy, dtype: flags.dtype, out: flags.out, format: flags.format}
     const r = await this.consume((signal) => planExpansionIter({...params, signal}), {render: renderEvent})
     await recordPlan({...r, dbPath: flags.db, model: model.identity, data: data ?? ''})
     if (!this.jsonEnabled()) {
@@ -51,7 +51,10 @@ ${describeStrategies()}`
         this.log(line)
       }
       const how = r.source === 'construction' ? 'by construction' : r.source === 'store' ? `from ${flags.db}` : `measured on ${r.tokens} tokens`
-      this.log(`quality     ${renderPlanQuality(r, how)}`)
+      this.log(`${r.holdout === undefined ? 'quality  ' : 'selection'}   ${renderPlanQuality(r, how)}`)
+      for (const line of renderPlanChecks(r)) {
+        this.log(line)
+      }
       this.log(`wrote       ${r.out} (${r.format}; plan recorded in ${flags.db})`)
     }
     return r
