@@ -4,7 +4,7 @@
  * does not depend on the ids). Prints one JSON line. Weights are prepared (converted / quantized) in
  * the cache on first use, outside the timed part; peak RSS is the whole process's.
  *
- * usage: [DLEC_BENCH_QUANT=int4] node --import tsx bench/forward/run-forward.ts MODEL_DIR BATCH SEQ THREADS REPEATS [layers] [outputs]
+ * usage: [DLEC_BENCH_QUANT=int4] [DLEC_BENCH_PREPACK=1] node --import tsx bench/forward/run-forward.ts MODEL_DIR BATCH SEQ THREADS REPEATS [layers] [outputs]
  *   outputs: logits (default) | profile (norms + cosines up to 8 apart, no logits)
  */
 import {mkdtempSync} from 'node:fs'
@@ -20,7 +20,8 @@ const repeats = Number(rep)
 const cacheDir = process.env.DLEC_BENCH_CACHE ?? mkdtempSync(join(tmpdir(), 'dlec-bench-'))
 const t0 = performance.now()
 const quant = (process.env.DLEC_BENCH_QUANT ?? 'fp32') as 'fp32' | 'int8' | 'int4'
-const dec = await openDecoder({modelDir: modelDir as string, cacheDir, threads, quant})
+const prepack = process.env.DLEC_BENCH_PREPACK === '1' // weight pre-packing for every format (an A/B of it)
+const dec = await openDecoder({modelDir: modelDir as string, cacheDir, threads, quant, prepack})
 const layers = layerArg && layerArg !== '-' ? layerArg.split(',').map(Number) : undefined
 const outputs = outArg === 'profile' ? {logits: 'none' as const, reduced: {gaps: 8}} : {logits: 'all' as const}
 let seed = 1
@@ -38,5 +39,5 @@ for (let i = 0; i < repeats; i++) {
   best = Math.min(best, (performance.now() - t) / 1000)
 }
 const rssMb = process.resourceUsage().maxRSS / 1024
-console.log(JSON.stringify({engine: 'dlec', quant, outputs: outArg ?? 'logits', layers: layers?.length ?? dec.spec.numLayers, tokens_per_s: (batch * seq) / best, seconds: best, open_seconds: openSeconds, peak_rss_mb: rssMb}))
+console.log(JSON.stringify({engine: 'dlec', quant, prepack, outputs: outArg ?? 'logits', layers: layers?.length ?? dec.spec.numLayers, tokens_per_s: (batch * seq) / best, seconds: best, open_seconds: openSeconds, peak_rss_mb: rssMb}))
 await dec.release()

@@ -4,7 +4,7 @@ bf16, 3.3 GB as float32: over dlec's 2 GB fp32 limit, so `--quant auto` picks a 
 with the stories260K tokenizer files copied in (the bench feeds token ids, so the vocabulary size
 does not need to match).
 
-usage: make_model.py OUT_DIR [--layers 16] [--hidden 2048] [--ffn 5504]
+usage: make_model.py OUT_DIR [--layers 16] [--hidden 2048] [--ffn 5504] [--heads 16] [--kv-heads 4]
 """
 import argparse
 import os
@@ -21,12 +21,14 @@ def main() -> None:
     ap.add_argument("--layers", type=int, default=16)
     ap.add_argument("--hidden", type=int, default=2048)
     ap.add_argument("--ffn", type=int, default=5504)
+    ap.add_argument("--heads", type=int, default=16)
+    ap.add_argument("--kv-heads", type=int, default=4)
     args = ap.parse_args()
     out = Path(args.out)
     if (out / "config.json").exists():
         return
     torch.manual_seed(0)
-    config = LlamaConfig(hidden_size=args.hidden, num_hidden_layers=args.layers, intermediate_size=args.ffn, num_attention_heads=16, num_key_value_heads=4,
+    config = LlamaConfig(hidden_size=args.hidden, num_hidden_layers=args.layers, intermediate_size=args.ffn, num_attention_heads=args.heads, num_key_value_heads=args.kv_heads,
                          vocab_size=32000, max_position_embeddings=2048, tie_word_embeddings=False)
     torch.set_default_dtype(torch.bfloat16)  # built in bf16 directly: no float32 copy in memory
     model = LlamaForCausalLM(config)

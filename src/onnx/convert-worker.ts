@@ -75,6 +75,12 @@ function run(job: ConvertJob): ConvertReply {
     }
     got += n
   }
+  const f = job.forms
+  if (job.dtype === 'BF16' && f.f32 === undefined && f.block === undefined && f.w8?.layout === 'nk' && rows % 4 === 0 && job.out !== undefined) {
+    // The common case at scale (a bf16 Linear to W8A8) in one pass over the source bits.
+    const bad = writeW8TransposedBf16(fdOf(job.out, 'r+'), new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2), rows, k, job.rowStart, job.totalRows, f.w8)
+    return bad < 0 ? {id: job.id, ok: true} : {id: job.id, ok: false, name: job.name, value: String(bf16Value(bytes, bad)), element: job.rowStart * k + bad}
+  }
   const values = decode(bytes, job.dtype, job.name)
   // The NaN / Inf check of the build: the values are in cache right after decoding.
   const bad = firstNonFinite(values)
@@ -85,7 +91,6 @@ function run(job: ConvertJob): ConvertReply {
     return {id: job.id, ok: true}
   }
   const out = fdOf(job.out, 'r+')
-  const f = job.forms
   if (f.f32 !== undefined) {
     writeAll(out, values, f.f32 + job.rowStart * k * 4)
   }
@@ -144,6 +149,63 @@ function writeW8Transposed(fd: number, w: Float32Array, rows: number, k: number,
   for (let i = 0; i < k; i++) {
     writeAll(fd, tile.subarray(i * rows, (i + 1) * rows), at.q + i * n + r0)
   }
+}
+
+function bf16Value(bytes: Uint8Array, element: number): number {
+  const bits = new Uint32Array([((bytes[2 * element + 1] as number) << 24) | ((bytes[2 * element] as number) << 16)])
+  return new Float32Array(bits.buffer)[0] as number
+}
+
+/**
+ * writeW8Transposed for bf16 source rows (`rows` a multiple of 4), fused: each group of 4 rows is
+ * decoded into small float buffers that stay in cache, checked for NaN / Inf, reduced to its
+ * per-row scales and rounded straight into the transposed [K, rows] block, 4 int8 per 32-bit store.
+ * Same bytes as decode + writeW8Transposed. Returns the first non-finite element of the chunk, or -1.
+ */
+function writeW8TransposedBf16(fd: number, src: Uint16Array, rows: number, k: number, r0: number, n: number, at: {q: number; scales: number}): number {
+  const scales = new Float32Array(rows)
+  const out = new Int32Array((k * rows) / 4) // [K, rows] int8, viewed 4 at a time
+  const buf = new Float32Array(4 * k)
+  const bits = new Uint32Array(buf.buffer)
+  const inv = new Float64Array(4)
+  const stride = rows / 4
+  for (let r = 0; r < rows; r += 4) {
+    for (let j = 0; j < 4; j++) {
+      const base = (r + j) * k
+      const o = j * k
+      let m = 0
+      for (let i = 0; i < k; i++) {
+        const b = src[base + i] as number
+        // exponent all ones: Infinity or NaN
+        if ((b & 0x7f_80) === 0x7f_80) {
+          return base + i
+        }
+        bits[o + i] = b << 16
+        const a = Math.abs(buf[o + i] as number)
+        if (a > m) {
+          m = a
+        }
+      }
+      const scale = Math.fround(m / 127)
+      scales[r + j] = scale
+      inv[j] = scale === 0 ? 0 : 1 / scale
+    }
+    const [i0, i1, i2, i3] = inv as unknown as [number, number, number, number]
+    const col = r / 4
+    for (let i = 0; i < k; i++) {
+      out[i * stride + col] =
+        (Math.round((buf[i] as number) * i0) & 0xff) |
+        ((Math.round((buf[k + i] as number) * i1) & 0xff) << 8) |
+        ((Math.round((buf[2 * k + i] as number) * i2) & 0xff) << 16) |
+        (Math.round((buf[3 * k + i] as number) * i3) << 24)
+    }
+  }
+  writeAll(fd, scales, at.scales + r0 * 4)
+  const q = new Uint8Array(out.buffer)
+  for (let i = 0; i < k; i++) {
+    writeAll(fd, q.subarray(i * rows, (i + 1) * rows), at.q + i * n + r0)
+  }
+  return -1
 }
 
 /** A whole W [K, N] (GPT-2 Conv1D): per-column scales, int8 in place. */

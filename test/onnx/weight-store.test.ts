@@ -50,6 +50,22 @@ describe('weight store', () => {
     )
   })
 
+  it('a bf16 NaN in a projection is found by the fused w8a8 conversion and named with its element index', async () => {
+    const dir = join(work, 'nan-bf16')
+    cpSync(join(GENERATED, 'llama-bf16'), dir, {recursive: true})
+    const t = (await readWeightFiles(dir)).tensors.get('model.layers.1.mlp.down_proj.weight')
+    assert.ok(t && t.dtype === 'BF16')
+    const width = t.shape[1] as number
+    const element = 5 * width + 3 // row 5: the second group of 4 rows
+    const bytes = readFileSync(t.file)
+    bytes.writeUInt16LE(0x7f_c0, t.offset + 2 * element) // bf16 quiet NaN
+    writeFileSync(t.file, bytes)
+    await assert.rejects(
+      openDecoder({modelDir: dir, cacheDir: join(work, 'nan-bf16-cache'), quant: 'w8a8'}),
+      (e: unknown) => e instanceof ModelError && new RegExp(`tensor model\\.layers\\.1\\.mlp\\.down_proj\\.weight contains NaN at element ${element} `).test(e.message),
+    )
+  })
+
   /** Every file of a cache folder tree that a build leaves only while it runs. */
   const leftovers = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir, {recursive: true}).map(String).filter((f) => /\.tmp-\d+$|\.lock/.test(f)) : [])
 
