@@ -1,7 +1,7 @@
 import {resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
-import {loadModelArg, measureFlags, measureOptionsOf} from '../../cli/flags.js'
+import {measureFlags, measureOptionsOf, modelFlags} from '../../cli/flags.js'
 import {renderCurveReport} from '../../cli/render/curve-table.js'
 import {renderEvent} from '../../cli/render/events.js'
 import {blockHeatmap} from '../../curve/block-heatmap.js'
@@ -27,6 +27,7 @@ ${describeStrategies()}`
     '<%= config.bin %> <%= command.id %> microsoft/phi-2 --data heldout.jsonl --max-add 6 --strategy greedy,beam,curve --block-sizes 1,2,4 --beam 4',
   ]
   static override flags = {
+    ...modelFlags,
     ...measureFlags,
     data: Flags.file({description: 'Held-out evaluation text: plain text (paragraphs), JSONL, Parquet or ShareGPT (see --text-field).', required: true}),
     db: Flags.string({description: 'DuckDB store: every measured candidate and curve point goes to its evals table; a profile run there supplies the scores.', default: 'dlec.duckdb'}),
@@ -45,7 +46,7 @@ ${describeStrategies()}`
     const strategies = parseStrategies(flags.strategy)
     checkChartPath(flags.plot, '--plot')
     checkChartPath(flags.heatmap, '--heatmap')
-    const model = await loadModelArg(args.model)
+    const model = await this.loadModelArg(args.model, flags)
     const texts = await loadTexts({path: flags.data, textField: flags['text-field']})
     const found = await profileScores({dbPath: flags.db, run: flags.run, numLayers: model.numLayers})
     const sameModel = found !== undefined && [model.identity, args.model].includes(found.model)
