@@ -40,7 +40,10 @@ describe('dlec merge --engine mergekit offline: Hub ids handed to mergekit as ca
   after(() => rmSync(tmp, {recursive: true, force: true}))
 
   it('mergekit 0.1.5 alone fails offline on the Hub id, though it is cached (why dlec rewrites the YAML)', async () => {
-    await assert.rejects(run(mergekit, [plan, join(tmp, 'alone')], {env: {...process.env, ...env()}}))
+    await assert.rejects(run(mergekit, [plan, join(tmp, 'alone')], {env: {...process.env, ...env()}}), (e: {stderr?: string}) => {
+      process.stderr.write(`MKERR ${(e.stderr ?? '').split('\n').filter((l) => /Error|offline/i.test(l)).slice(-3).join(' | ')}\n`)
+      return true
+    })
   })
 
   it('dlec merge gives mergekit the snapshot: the tensors mergekit writes from the local folder, the YAML and card naming org/tiny', async () => {
