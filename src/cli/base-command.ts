@@ -114,6 +114,12 @@ export abstract class DlecCommand extends Command {
     return this.consume(() => resolveModelIter({...lookup, cacheDir: lookup.hubCache, model, revision}), {render: renderEvent})
   }
 
+  /** The folder of a model argument: a local folder as the user wrote it, a Hub id's snapshot folder. */
+  protected async modelDirArg(arg: string, flags: ModelArgFlags, options: {what?: string} = {}): Promise<string> {
+    const found = await this.resolveModelArg(arg, flags, options)
+    return found.revision === undefined ? arg : found.dir
+  }
+
   private async interrupted<E>(signal: StopSignal, error: unknown, options: ConsumeOptions<E>): Promise<InterruptedError> {
     // The operation's own account of what it stopped (and what it kept), else a generic one.
     const own = error instanceof DlecError && error.kind === 'interrupted' && !error.message.endsWith(GENERIC_STOP)

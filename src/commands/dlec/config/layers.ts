@@ -23,7 +23,7 @@ export default class ConfigLayers extends DlecCommand {
 
   async run(): Promise<LayersReport> {
     const {args, flags} = await this.parse(ConfigLayers)
-    const report = await describeLayers({file: args.file, modelDir: flags.model === undefined ? undefined : (await this.resolveModelArg(flags.model, flags, {what: '--model'})).dir})
+    const report = await describeLayers({file: args.file, modelDir: flags.model === undefined ? undefined : await this.modelDirArg(flags.model, flags, {what: '--model'})})
     if (!this.jsonEnabled()) {
       for (const w of report.warnings) {
         this.logToStderr(`Warning: ${w}`)
