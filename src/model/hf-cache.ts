@@ -76,5 +76,5 @@ export async function cachedRevisions(params: {cacheDir: string; repoId: string}
       return []
     }
   }
-  return [...(await list('refs')), ...(await list('snapshots'))]
+  return [...(await list('refs')).sort(), ...(await list('snapshots')).sort()]
 }
