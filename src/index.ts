@@ -6,8 +6,9 @@
 export * from './errors.js'
 
 // The values every step shares.
-export {loadModel, type LoadedModel, type ModelInput, type ModelSource} from './model/loaded-model.js'
-export type {ModelLookup, ResolvedModel} from './model/resolve-model.js'
+export {loadModel, loadModelIter, type LoadedModel, type LoadModelParams, type ModelInput, type ModelSource} from './model/loaded-model.js'
+export {resolveModel, resolveModelIter, type ModelLookup, type ResolvedModel, type ResolveModelParams} from './model/resolve-model.js'
+export {downloadModel, type DownloadEvent} from './model/download-model.js'
 export type {ParameterBreakdown} from './model/parameter-count.js'
 export {resolveDevice, DEVICES, type DecoderOptions, type Device, type DeviceChoice, type ResolvedDevice} from './onnx/devices.js'
 export type {WeightFormat} from './onnx/weight-store.js'

@@ -1,8 +1,18 @@
 import {Command, Errors, Flags} from '@oclif/core'
 import {DlecError, InterruptedError, SIGNAL_KINDS, type StopSignal} from '../errors.js'
 import {traceEvents} from '../trace.js'
+import {loadModelIter, type LoadedModel} from '../model/loaded-model.js'
+import {resolveModelIter, type ResolvedModel} from '../model/resolve-model.js'
+import {type HubAccessFlagValues, modelLookupOf} from './flags.js'
 import {jsonError} from './json-error.js'
+import {parseModelArg} from './model-arg.js'
+import {renderEvent} from './render/events.js'
 import {ProgressView, type Render} from './render/progress.js'
+
+/** The flags of a command taking a model (modelFlags in cli/flags.ts). */
+export interface ModelArgFlags extends HubAccessFlagValues {
+  revision?: string
+}
 
 const STOP_SIGNALS = Object.keys(SIGNAL_KINDS) as StopSignal[]
 /** The message of the InterruptedError thrown into a generator at a signal (replaced by its own, if it has one). */
@@ -86,6 +96,28 @@ export abstract class DlecCommand extends Command {
         process.off(s, h)
       }
     }
+  }
+
+  /**
+   * A model argument (folder, `org/name`, `org/name@rev`; `flags.revision` unless `revision: false`)
+   * found in the HF cache or downloaded with progress, and read once.
+   */
+  protected async loadModelArg(arg: string, flags: ModelArgFlags, options: {revision?: boolean; what?: string} = {}): Promise<LoadedModel> {
+    const {model, revision} = parseModelArg(arg, options.revision === false ? undefined : flags.revision, options.what)
+    return this.consume(() => loadModelIter({model, revision, lookup: modelLookupOf(flags)}), {render: renderEvent})
+  }
+
+  /** A model argument found (folder, HF cache, or downloaded with progress), not read. */
+  protected async resolveModelArg(arg: string, flags: ModelArgFlags, options: {what?: string} = {}): Promise<ResolvedModel> {
+    const {model, revision} = parseModelArg(arg, flags.revision, options.what)
+    const lookup = modelLookupOf(flags)
+    return this.consume(() => resolveModelIter({...lookup, cacheDir: lookup.hubCache, model, revision}), {render: renderEvent})
+  }
+
+  /** The folder of a model argument: a local folder as the user wrote it, a Hub id's snapshot folder. */
+  protected async modelDirArg(arg: string, flags: ModelArgFlags, options: {what?: string} = {}): Promise<string> {
+    const found = await this.resolveModelArg(arg, flags, options)
+    return found.revision === undefined ? arg : found.dir
   }
 
   private async interrupted<E>(signal: StopSignal, error: unknown, options: ConsumeOptions<E>): Promise<InterruptedError> {

@@ -1,15 +1,14 @@
 import {Flags} from '@oclif/core'
 import {UsageError} from '../errors.js'
 import {parseByteSize} from '../util/parse-byte-size.js'
-import {loadModel, type LoadedModel} from '../model/loaded-model.js'
-import {resolveModel, type ResolvedModel} from '../model/resolve-model.js'
+import type {ModelLookup} from '../model/resolve-model.js'
 import type {DecoderOptions} from '../onnx/devices.js'
 import {parseBlockSizes, parseCandidateSpec} from '../curve/candidate-blocks.js'
 import type {MeasureCurveParams} from '../curve/measure-curve.js'
 import {parseStrategies, type StrategyName} from '../curve/strategies.js'
 import {parseAlphas} from '../curve/soft-strategy.js'
 import {parseGrowth, parseParameterCount, type TargetSize} from '../curve/target-size.js'
-import {dlecCacheDirFromEnv, modelLookupFromEnv} from './hub-env.js'
+import {dlecCacheDirFromEnv, hubTokenFromEnv, modelLookupFromEnv} from './hub-env.js'
 import {loadTexts} from '../data/load-texts.js'
 import {splitTexts} from '../data/split-texts.js'
 import {readProbeItems, type ProbeItem} from '../eval/probe.js'
@@ -39,14 +38,37 @@ export function cacheDirOf(flag: string | undefined): string {
   return flag ?? dlecCacheDirFromEnv(process.env)
 }
 
-/** A model argument (folder or Hub id) resolved with the HF cache settings of the environment. */
-export function resolveModelArg(model: string): Promise<ResolvedModel> {
-  return resolveModel({model, ...modelLookupFromEnv(process.env)})
+/** How every command reaches the Hub (downloads and uploads): endpoint, stall timeout, token. */
+export const hubAccessFlags = {
+  'hub-url': Flags.string({description: 'Hub endpoint [default: $HF_ENDPOINT or https://huggingface.co].'}),
+  timeout: Flags.integer({description: 'Seconds a Hub request (a download or an upload) may make no progress, no byte either way, before it fails [env: DLEC_HUB_TIMEOUT].', default: 30, min: 1, env: 'DLEC_HUB_TIMEOUT'}),
+  token: Flags.string({description: 'Hub token, for gated and private repos [default: $HF_TOKEN, else the token file of `hf auth login`].'}),
 }
 
-/** A model argument (folder or Hub id) resolved and read once, with the HF settings of the environment. */
-export function loadModelArg(model: string): Promise<LoadedModel> {
-  return loadModel({model, lookup: modelLookupFromEnv(process.env)})
+/** Every command that takes a model: the Hub flags and --revision. */
+export const modelFlags = {
+  ...hubAccessFlags,
+  revision: Flags.string({description: 'Branch, tag or commit of a Hub model id (or write org/name@rev) [default: main].'}),
+}
+
+export interface HubAccessFlagValues {
+  'hub-url'?: string
+  timeout: number
+  token?: string
+}
+
+/** Where models are looked up: the HF cache and offline mode of the environment, the Hub endpoint, token and timeout of the flags. */
+export function modelLookupOf(flags: HubAccessFlagValues): ModelLookup {
+  const env = modelLookupFromEnv(process.env)
+  const token = hubTokenFromEnv(flags.token, process.env)
+  const hubUrl = flags['hub-url'] ?? env.hubUrl
+  return {
+    hubCache: env.hubCache,
+    offline: env.offline,
+    timeoutMs: flags.timeout * 1000,
+    ...(hubUrl === undefined ? {} : {hubUrl}),
+    ...(token === undefined ? {} : {accessToken: token}),
+  }
 }
 
 /** --quant of eval, profile, curve, plan and expand: the weight format of the measurement. */

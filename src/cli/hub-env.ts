@@ -8,7 +8,7 @@ import type {ModelLookup} from '../model/resolve-model.js'
  * else HF_HOME/hub, else ~/.cache/huggingface/hub; HF_HUB_OFFLINE; HF_ENDPOINT; the token (HF_TOKEN or the token file, for gated and private models).
  */
 export function modelLookupFromEnv(env: NodeJS.ProcessEnv = process.env): ModelLookup {
-  const cacheDir = env.HF_HUB_CACHE ?? join(env.HF_HOME ?? join(homedir(), '.cache', 'huggingface'), 'hub')
+  const cacheDir = env.HF_HUB_CACHE || join(env.HF_HOME || join(homedir(), '.cache', 'huggingface'), 'hub')
   const offline = ['1', 'true', 'yes', 'on'].includes((env.HF_HUB_OFFLINE ?? '').toLowerCase())
   const token = hubTokenFromEnv(undefined, env)
   return {
@@ -30,7 +30,7 @@ export function hubTokenFromEnv(flag?: string, env: NodeJS.ProcessEnv = process.
   if (env.HF_TOKEN) {
     return env.HF_TOKEN
   }
-  const file = env.HF_TOKEN_PATH ?? join(env.HF_HOME ?? join(homedir(), '.cache', 'huggingface'), 'token')
+  const file = env.HF_TOKEN_PATH || join(env.HF_HOME || join(homedir(), '.cache', 'huggingface'), 'token')
   try {
     return readFileSync(file, 'utf8').trim() || undefined
   } catch {

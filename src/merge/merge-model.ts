@@ -14,7 +14,10 @@ import {readMergeConfig} from '../mergekit/read-merge-config.js'
 import {findMergekit, runMergekit} from './engines/run-mergekit.js'
 import {executeMerge} from './engines/execute-native.js'
 import type {MergeEvent} from './merge-event.js'
+import {offlineSnapshots, restoreModelReferences} from './offline-snapshots.js'
 import {prepareNativeMerge} from './prepare-native-merge.js'
+import {mapModelReferences} from '../mergekit/map-model-references.js'
+import {toYaml} from '../mergekit/to-yaml.js'
 import type {ModelLookup} from '../model/resolve-model.js'
 
 export type MergeEngine = 'auto' | 'mergekit' | 'native'
@@ -98,18 +101,22 @@ export async function* mergeModelIter(params: MergeModelParams): AsyncGenerator<
   })
   if (mergekit !== undefined && !params.dryRun) {
     const reason = engine === 'auto' ? `auto: mergekit-yaml found at ${mergekit}` : 'requested'
-    // mergekit reads a file: a parsed config is written to a private temp folder for it.
-    await checkDonorSideFiles(config)
-    const work = typeof params.config === 'string' ? undefined : await mkdtemp(join(tmpdir(), 'dlec-merge-'))
+    // Offline, mergekit is given the cached snapshot folders of Hub ids (it fails on the ids).
+    const snapshots = await offlineSnapshots(config, params.lookup)
+    const given = snapshots.size === 0 ? text : toYaml(mapModelReferences(config, (ref) => snapshots.get(ref) ?? ref))
+    await checkDonorSideFiles(config, snapshots)
+    // mergekit reads a file: a parsed or rewritten config is written to a private temp folder for it.
+    const work = typeof params.config === 'string' && snapshots.size === 0 ? undefined : await mkdtemp(join(tmpdir(), 'dlec-merge-'))
     let written: {files: string[]; bytes: number; tensors: number}
     try {
       const file = work === undefined ? source : join(work, 'plan.yaml')
       if (work !== undefined) {
-        await writeFile(file, text)
+        await writeFile(file, given)
       }
+      const beforeCommit = snapshots.size === 0 ? undefined : (dir: string): Promise<void> => restoreModelReferences(dir, snapshots, text)
       // runMergekit checks what mergekit wrote before moving it into place (a mergekit exiting 0
       // with unusable output leaves no OUT) and counts its tensors.
-      written = yield* runMergekit({mergekit, config: file, out: params.out, outShardSize: params.outShardSize, force: params.force, signal: params.signal})
+      written = yield* runMergekit({mergekit, config: file, out: params.out, outShardSize: params.outShardSize, force: params.force, signal: params.signal, beforeCommit})
     } finally {
       if (work !== undefined) {
         await rm(work, {recursive: true, force: true})
@@ -149,14 +156,15 @@ export async function mergeModel(params: MergeModelParams): Promise<MergeReport>
 
 /**
  * mergekit copies the donor's tokenizer and generation files itself, through symlinks: for a local
- * donor folder the same check as the native engine's runs first (a Hub donor is resolved and
- * checked by mergekit's own download).
+ * donor folder (or, offline, a Hub donor's cached snapshot) the same check as the native engine's
+ * runs first (online, a Hub donor is resolved and checked by mergekit's own download).
  */
-async function checkDonorSideFiles(config: MergeConfig): Promise<void> {
+async function checkDonorSideFiles(config: MergeConfig, snapshots: Map<string, string>): Promise<void> {
   const donor = config.base_model ?? slicesOf(config)[0]?.sources[0]?.model
-  const path = donor === undefined ? undefined : parseModelReference(donor)?.model.path
-  if (path === undefined || !existsSync(path) || !statSync(path).isDirectory()) {
+  const cached = donor === undefined ? undefined : snapshots.get(donor)
+  const path = parseModelReference(cached ?? donor ?? '')?.model.path
+  if (path === undefined || path === '' || !existsSync(path) || !statSync(path).isDirectory()) {
     return
   }
-  await checkSideFiles({dir: path, names: tokenizerFilesToCopy(new Set(await readdir(path))), hubSnapshot: false})
+  await checkSideFiles({dir: path, names: tokenizerFilesToCopy(new Set(await readdir(path))), hubSnapshot: cached !== undefined})
 }

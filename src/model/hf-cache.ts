@@ -1,5 +1,5 @@
 import {existsSync} from 'node:fs'
-import {readFile} from 'node:fs/promises'
+import {readdir, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {INDEX_FILE, parseIndexJson, SINGLE_FILE} from '../safetensors/index-json.js'
 
@@ -62,4 +62,19 @@ export async function isCompleteCheckpoint(dir: string): Promise<boolean> {
     }
   }
   return existsSync(join(dir, SINGLE_FILE))
+}
+
+/** What an HF hub cache holds of `repoId`: its refs (branches, tags) and snapshot commits, for an error message. */
+export async function cachedRevisions(params: {cacheDir: string; repoId: string}): Promise<string[]> {
+  const repoDir = join(params.cacheDir, repoFolderName(params.repoId))
+  const list = async (dir: string, prefix = ''): Promise<string[]> => {
+    try {
+      const entries = await readdir(join(repoDir, dir, prefix), {withFileTypes: true})
+      const nested = await Promise.all(entries.map((e) => (e.isDirectory() && dir === 'refs' ? list(dir, join(prefix, e.name)) : Promise.resolve([join(prefix, e.name)]))))
+      return nested.flat()
+    } catch {
+      return []
+    }
+  }
+  return [...(await list('refs')).sort(), ...(await list('snapshots')).sort()]
 }

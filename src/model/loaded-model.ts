@@ -6,7 +6,9 @@ import {ModelError} from '../errors.js'
 import {loadModelConfig} from './load-model-config.js'
 import {parameterBreakdown, type ParameterBreakdown} from './parameter-count.js'
 import type {TensorShape} from './read-tensor-shapes.js'
-import {resolveModel, type ModelLookup, type ResolvedModel} from './resolve-model.js'
+import {drain} from '../drain.js'
+import type {DownloadEvent} from './download-model.js'
+import {resolveModelIter, type ModelLookup, type ResolvedModel} from './resolve-model.js'
 import {readWeightFiles, type WeightFiles} from './weight-files.js'
 
 /**
@@ -25,7 +27,7 @@ export interface LoadedModel {
    * kept, as a user named it). The DuckDB store keys runs, candidates and plans by it.
    */
   identity: string
-  /** How a plan names the model in mergekit YAML: the Hub id, or the folder's absolute path. */
+  /** How a plan names the model in mergekit YAML: the Hub id (`org/name@rev` when a revision other than main was asked for), or the folder's absolute path. */
   reference: string
   configPath: string
   config: ModelConfigJson
@@ -47,10 +49,22 @@ export type ModelSource = string | ResolvedModel
  * Resolves (folder, HF cache or download) and reads a model once. Throws ModelError naming the file
  * when config.json, the architecture or a required tensor is wrong.
  */
-export async function loadModel(params: {model: ModelSource; revision?: string; lookup?: ModelLookup}): Promise<LoadedModel> {
+export async function loadModel(params: LoadModelParams): Promise<LoadedModel> {
+  return drain(loadModelIter(params))
+}
+
+export interface LoadModelParams {
+  model: ModelSource
+  /** Branch, tag or commit of a Hub id (default main). */
+  revision?: string
+  lookup?: ModelLookup
+}
+
+/** loadModel as a generator: yields the download's progress events when the model comes from the Hub. */
+export async function* loadModelIter(params: LoadModelParams): AsyncGenerator<DownloadEvent, LoadedModel> {
   const location =
     typeof params.model === 'string'
-      ? await resolveModel({...params.lookup, cacheDir: params.lookup?.hubCache, model: params.model, revision: params.revision})
+      ? yield* resolveModelIter({...params.lookup, cacheDir: params.lookup?.hubCache, model: params.model, revision: params.revision})
       : params.model
   const configPath = join(location.dir, 'config.json')
   const config = await loadModelConfig(location.dir)
@@ -71,7 +85,8 @@ export async function loadModel(params: {model: ModelSource; revision?: string; 
   return {
     location,
     identity: hub ? `hub:${location.id}@${location.revision}` : absolute,
-    reference: hub ? location.id : absolute,
+    // A revision asked for is kept in the YAML a plan writes (mergekit's `org/name@rev`), so the merge reads the measured weights.
+    reference: hub ? (params.revision === undefined || params.revision === 'main' ? location.id : `${location.id}@${params.revision}`) : absolute,
     configPath,
     config,
     arch,

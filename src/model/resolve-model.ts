@@ -2,13 +2,15 @@ import {existsSync, statSync} from 'node:fs'
 import {resolve} from 'node:path'
 import {HubError, ModelError} from '../errors.js'
 import {type DownloadEvent, downloadModel, type HubAccess} from './download-model.js'
-import {findCachedSnapshot, isHubModelId} from './hf-cache.js'
+import {cachedRevisions, findCachedSnapshot, isHubModelId} from './hf-cache.js'
 
 /** Where Hub models are looked up: the HF hub cache folder, offline mode, endpoint and token. */
 export interface ModelLookup extends HubAccess {
   /** The Hugging Face hub cache (HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub). */
   hubCache?: string
   offline?: boolean
+  /** Files downloaded at once (default 4). */
+  concurrency?: number
 }
 
 export interface ResolvedModel {
@@ -25,15 +27,28 @@ export interface ResolvedModel {
  * cache at `revision` (default `main`); else downloaded into that cache, unless `offline`. The
  * caller passes `cacheDir` (HF_HUB_CACHE / HF_HOME/hub / ~/.cache/huggingface/hub).
  */
-export async function resolveModel(
-  params: {
-    model: string
-    revision?: string
-    cacheDir?: string
-    offline?: boolean
-    onProgress?: (event: DownloadEvent) => void
-  } & HubAccess,
-): Promise<ResolvedModel> {
+export async function resolveModel(params: ResolveModelParams & {onProgress?: (event: DownloadEvent) => void}): Promise<ResolvedModel> {
+  const it = resolveModelIter(params)
+  for (;;) {
+    const next = await it.next()
+    if (next.done) {
+      return next.value
+    }
+    params.onProgress?.(next.value)
+  }
+}
+
+export type ResolveModelParams = {
+  model: string
+  revision?: string
+  cacheDir?: string
+  offline?: boolean
+  /** Files downloaded at once (default 4). */
+  concurrency?: number
+} & HubAccess
+
+/** resolveModel as a generator: yields the download's progress events (none for a folder or a cached snapshot). */
+export async function* resolveModelIter(params: ResolveModelParams): AsyncGenerator<DownloadEvent, ResolvedModel> {
   const {model} = params
   if (existsSync(model)) {
     if (!statSync(model).isDirectory()) {
@@ -53,9 +68,11 @@ export async function resolveModel(
   }
   if (params.offline) {
     const at = params.revision ? `@${params.revision}` : ''
-    throw new HubError(`${model}${at}: not in the Hugging Face cache ${params.cacheDir} and HF_HUB_OFFLINE is set`)
+    const held = await cachedRevisions({cacheDir: params.cacheDir, repoId: model})
+    const has = held.length === 0 ? 'it holds no revision of it' : `it holds ${held.slice(0, 6).join(', ')}${held.length > 6 ? ', ...' : ''}`
+    throw new HubError(`${model}${at}: not in the Hugging Face cache ${params.cacheDir} and HF_HUB_OFFLINE is set (${has})`, 'DLEC_HUB_OFFLINE')
   }
-  const download = downloadModel({
+  const snapshot = yield* downloadModel({
     repoId: model,
     revision: params.revision,
     cacheDir: params.cacheDir,
@@ -63,12 +80,7 @@ export async function resolveModel(
     accessToken: params.accessToken,
     fetch: params.fetch,
     timeoutMs: params.timeoutMs,
+    concurrency: params.concurrency,
   })
-  for (;;) {
-    const next = await download.next()
-    if (next.done) {
-      return {dir: next.value.dir, id: model, revision: next.value.commit}
-    }
-    params.onProgress?.(next.value)
-  }
+  return {dir: snapshot.dir, id: model, revision: snapshot.commit}
 }

@@ -35,6 +35,8 @@ export interface FakeRequest {
   method: string
   path: string
   route?: FakeHubRoute
+  /** The Range header of a resolve request. */
+  range?: string
 }
 
 /** Files above this size, and every *.safetensors, go through LFS (the Hub's default .gitattributes does the same for weights). */
@@ -47,7 +49,12 @@ export class FakeHub {
   readonly repos = new Map<string, FakeRepo>()
   readonly lfs = new Map<string, Buffer>()
   readonly requests: FakeRequest[] = []
-  fault?: {route: FakeHubRoute; kind: '500' | 'hang'}
+  /**
+   * One route misbehaving: `500`; `hang` (never answers); `stall` (a resolve GET sends its headers and
+   * half the bytes, then nothing); `no-range` (a resolve ignores Range and sends the whole file with
+   * 200); `corrupt` (a resolve flips the last byte it sends). `path` limits a resolve fault to one file.
+   */
+  fault?: {route: FakeHubRoute; kind: '500' | 'hang' | 'stall' | 'no-range' | 'corrupt'; path?: string}
   /**
    * A hostile Hub that plays along with its own crafted answers: any revision names main's commit,
    * and a GET no route matches (a URL the client normalised, e.g. `tree/../..`) gets the tree
@@ -55,6 +62,11 @@ export class FakeHub {
    */
   lenient = false
   answer?: (route: FakeHubRoute, body: unknown) => unknown
+  /** Milliseconds every resolve GET waits before answering (to see downloads overlap). */
+  resolveDelayMs = 0
+  /** The most resolve GETs answered at once so far. */
+  maxResolveInFlight = 0
+  private resolveInFlight = 0
   url = ''
   private readonly server: Server
 
@@ -105,12 +117,13 @@ export class FakeHub {
     const path = decodeURIComponent(url.pathname)
     const method = req.method ?? 'GET'
     const match = route(method, path) ?? (this.lenient ? this.lenientRoute(method, path) : undefined)
-    this.requests.push({method, path, route: match?.route})
+    this.requests.push({method, path, route: match?.route, ...(req.headers.range === undefined ? {} : {range: req.headers.range})})
     if (match === undefined) {
       return this.json(res, 404, {error: `fake hub: no route for ${method} ${path}`}, {'X-Error-Code': 'RepoNotFound'})
     }
     const body = method === 'GET' || method === 'HEAD' ? Buffer.alloc(0) : await readBody(req)
-    if (this.fault?.route === match.route) {
+    const faulty = this.fault?.route === match.route && (this.fault.path === undefined || path.endsWith(`/${this.fault.path}`))
+    if (this.fault !== undefined && faulty && ['500', 'hang'].includes(this.fault.kind)) {
       if (this.fault.kind === 'hang') {
         return // never answer
       }
@@ -153,8 +166,19 @@ export class FakeHub {
         return this.info(res, match.repo ?? '', match.rest || 'main')
       case 'tree':
         return this.tree(res, match.repo ?? '', match.rest)
-      case 'resolve':
-        return this.resolve(req, res, match.repo ?? '', match.rest)
+      case 'resolve': {
+        if (method === 'GET') {
+          this.resolveInFlight += 1
+          this.maxResolveInFlight = Math.max(this.maxResolveInFlight, this.resolveInFlight)
+          res.once('close', () => {
+            this.resolveInFlight -= 1
+          })
+          if (this.resolveDelayMs > 0) {
+            await new Promise((r) => setTimeout(r, this.resolveDelayMs))
+          }
+        }
+        return this.resolve(req, res, match.repo ?? '', match.rest, faulty ? this.fault?.kind : undefined)
+      }
     }
   }
 
@@ -272,7 +296,22 @@ export class FakeHub {
     return this.reply(res, 'tree', entries)
   }
 
-  private resolve(req: IncomingMessage, res: ServerResponse, repoId: string, rest: string): void {
+  /** Adds a commit holding `files` on `branch` (created when missing; its parent is the branch's head). */
+  addCommit(repoId: string, branch: string, files: Record<string, Buffer>, options: {oid?: string} = {}): FakeCommit {
+    const repo = this.repos.get(repoId)
+    if (repo === undefined) {
+      throw new Error(`fake hub: no repo ${repoId}`)
+    }
+    const commit: FakeCommit = {oid: options.oid ?? randomBytes(20).toString('hex'), parent: repo.branches.get(branch), title: `commit on ${branch}`, files: new Map()}
+    for (const [path, data] of Object.entries(files)) {
+      commit.files.set(path, {data, lfs: isLfs(path, data.byteLength)})
+    }
+    repo.commits.push(commit)
+    repo.branches.set(branch, commit.oid)
+    return commit
+  }
+
+  private resolve(req: IncomingMessage, res: ServerResponse, repoId: string, rest: string, fault?: string): void {
     const slash = rest.indexOf('/')
     const commit = this.commitAt(repoId, rest.slice(0, slash))
     const file = commit?.files.get(rest.slice(slash + 1)) ?? (this.lenient ? commit?.files.get(rest.split('/').at(-1) ?? '') : undefined)
@@ -287,7 +326,7 @@ export class FakeHub {
       res.setHeader('X-Linked-Size', String(data.byteLength))
     }
     res.setHeader('Accept-Ranges', 'bytes')
-    const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '')
+    const range = fault === 'no-range' ? null : /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '')
     let start = 0
     let end = data.byteLength - 1
     if (range) {
@@ -296,9 +335,18 @@ export class FakeHub {
       res.statusCode = 206
       res.setHeader('Content-Range', `bytes ${start}-${end}/${data.byteLength}`)
     }
-    const slice = data.subarray(start, end + 1)
+    const slice = Buffer.from(data.subarray(start, end + 1))
     res.setHeader('Content-Length', String(slice.byteLength))
-    res.end(req.method === 'HEAD' ? undefined : slice)
+    if (req.method === 'HEAD') {
+      res.end()
+    } else if (fault === 'stall') {
+      res.write(slice.subarray(0, Math.floor(slice.byteLength / 2))) // then nothing, the connection open
+    } else {
+      if (fault === 'corrupt' && slice.byteLength > 0) {
+        slice[slice.byteLength - 1] ^= 0xff
+      }
+      res.end(slice)
+    }
   }
 
   private reply(res: ServerResponse, routeName: FakeHubRoute, body: unknown, type = 'application/json'): void {

@@ -4,6 +4,7 @@ import type {MergeEvent} from '../../merge/merge-event.js'
 import type {DownloadEvent} from '../../model/download-model.js'
 import type {OpenDecoderEvent} from '../../onnx/open-decoder.js'
 import type {ProfileEvent} from '../../profile/profile-model.js'
+import {formatBytes} from './format-bytes.js'
 import type {ProgressUpdate} from './progress.js'
 
 /** A stage of a multi-step command (expand: plan, merge, check). */
@@ -38,8 +39,14 @@ export function renderEvent(e: PipelineEvent): ProgressUpdate | ProgressUpdate[]
       return undefined
     case 'batch':
       return {kind: 'bar', task: 'profile', done: e.done, total: e.total, unit: 'samples'}
+    case 'download-start':
+      return {kind: 'note', text: `downloading ${e.repo}@${e.revision} (${e.commit.slice(0, 12)}): ${e.files} files, ${formatBytes(e.totalBytes - e.cachedBytes)} to fetch${e.cachedBytes > 0 ? `, ${formatBytes(e.cachedBytes)} in the cache` : ''}`}
+    case 'download-progress':
+      return {kind: 'bar', task: 'download', done: e.bytesDone, total: e.totalBytes, unit: 'bytes'}
     case 'download-file':
-      return {kind: 'note', text: `downloaded ${e.path} (${e.bytes} bytes)`}
+      return {kind: 'note', text: `downloaded ${e.path} (${formatBytes(e.bytes)}${e.resumedFrom > 0 ? `, resumed at ${formatBytes(e.resumedFrom)}` : ''})`}
+    case 'download-done':
+      return [{kind: 'end', task: 'download'}, {kind: 'note', text: `downloaded ${e.repo} in ${e.seconds.toFixed(1)} s (${formatBytes(e.bytes / Math.max(e.seconds, 1e-3))}/s)`}]
     case 'start':
       if ('runId' in e) {
         return {kind: 'note', text: `${e.resumed ? 'resuming' : 'profiling'} run ${e.name} (id ${e.runId}): ${e.samples} samples${e.done > 0 ? `, ${e.done} already stored` : ''}`}

@@ -1,7 +1,7 @@
 import {resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
-import {evaluationInputsOf, loadModelArg, measureFlags, measureOptionsOf} from '../../cli/flags.js'
+import {evaluationInputsOf, measureFlags, measureOptionsOf, modelFlags} from '../../cli/flags.js'
 import {renderCurveReport} from '../../cli/render/curve-table.js'
 import {renderEvent} from '../../cli/render/events.js'
 import {blockHeatmap} from '../../curve/block-heatmap.js'
@@ -28,6 +28,7 @@ ${describeStrategies()}`
     '<%= config.bin %> <%= command.id %> microsoft/phi-2 --data heldout.jsonl --max-add 6 --strategy greedy,beam,curve --block-sizes 1,2,4 --beam 4',
   ]
   static override flags = {
+    ...modelFlags,
     ...measureFlags,
     data: Flags.file({description: 'Held-out evaluation text: plain text (paragraphs), JSONL, Parquet or ShareGPT (see --text-field).', required: true}),
     db: Flags.string({description: 'DuckDB store: every measured candidate and curve point goes to its evals table; a profile run there supplies the scores.', default: 'dlec.duckdb'}),
@@ -51,7 +52,7 @@ ${describeStrategies()}`
     if (flags['probe-plot'] !== undefined && flags.probe === undefined) {
       throw new UsageError('--probe-plot draws probe accuracy: give --probe FILE')
     }
-    const model = await loadModelArg(args.model)
+    const model = await this.loadModelArg(args.model, flags)
     const inputs = await evaluationInputsOf(flags)
     const texts = inputs.texts as string[]
     const found = await profileScores({dbPath: flags.db, run: flags.run, numLayers: model.numLayers})

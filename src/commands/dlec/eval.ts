@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
-import {decoderFlags, decoderOptionsOf, loadModelArg} from '../../cli/flags.js'
+import {decoderFlags, decoderOptionsOf, modelFlags} from '../../cli/flags.js'
 import {parseLayerList} from '../../cli/layer-list.js'
 import {renderEvent} from '../../cli/render/events.js'
 import {renderEval} from '../../cli/render/eval-report.js'
@@ -21,6 +21,7 @@ export default class Eval extends DlecCommand {
     '<%= config.bin %> <%= command.id %> fixtures/stories260K --plan plan.yaml --data texts.jsonl --text-field text --json',
   ]
   static override flags = {
+    ...modelFlags,
     ...decoderFlags,
     base: Flags.string({description: 'Compare against this model (folder or Hub id) on the same tokens, e.g. the original of a merged folder [default: the model itself].', exclusive: ['layers', 'plan']}),
     'batch-size': Flags.integer({description: 'Rows per forward pass.', default: 4, min: 1}),
@@ -36,8 +37,8 @@ export default class Eval extends DlecCommand {
 
   async run(): Promise<EvalReport> {
     const {args, flags} = await this.parse(Eval)
-    const model = await loadModelArg(args.model)
-    const base = flags.base === undefined ? undefined : await loadModelArg(flags.base)
+    const model = await this.loadModelArg(args.model, flags)
+    const base = flags.base === undefined ? undefined : await this.loadModelArg(flags.base, flags, {revision: false, what: '--base'})
     let layers: number[] | undefined
     let scales: PlanLayers['scales'] | undefined
     if (flags.layers !== undefined) {

@@ -1,8 +1,7 @@
 import {basename, resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
-import {evaluationInputsOf, loadModelArg, measureFlags, measureOptionsOf, mergeEngineFlags, outShardSizeOf, singleStrategy, targetFlags, targetFromFlags} from '../../cli/flags.js'
-import {modelLookupFromEnv} from '../../cli/hub-env.js'
+import {evaluationInputsOf, measureFlags, measureOptionsOf, mergeEngineFlags, modelFlags, modelLookupOf, outShardSizeOf, singleStrategy, targetFlags, targetFromFlags} from '../../cli/flags.js'
 import {pushAccessFromFlags, pushFlags} from '../../cli/push-flags.js'
 import {renderPushEvent, renderPushReport} from '../../cli/render/push-report.js'
 import {readCardLicense} from '../../publish/write-measured-card.js'
@@ -25,6 +24,7 @@ export default class Expand extends DlecCommand {
     '<%= config.bin %> <%= command.id %> microsoft/phi-2 --target-params 3.25B --strategy identity --out phi-2-pro --engine native',
   ]
   static override flags = {
+    ...modelFlags,
     ...mergeEngineFlags,
     ...pushFlags,
     push: Flags.string({description: 'After the check, push OUT with its measured card to this Hub repo (org/name), as `dlec push` does.'}),
@@ -46,7 +46,7 @@ export default class Expand extends DlecCommand {
     if (flags.push !== undefined) {
       checkPushParams({repo: flags.push, accessToken: access.accessToken})
     }
-    const model = await loadModelArg(args.model)
+    const model = await this.loadModelArg(args.model, flags)
     const {texts, holdout, probe} = await evaluationInputsOf(flags)
     const params = {
       ...measureOptionsOf(flags),
@@ -64,7 +64,7 @@ export default class Expand extends DlecCommand {
       force: flags.force,
       outShardSize: outShardSizeOf(flags),
       pathEnv: process.env.PATH,
-      modelLookup: modelLookupFromEnv(process.env),
+      modelLookup: modelLookupOf(flags),
       card: {
         name: flags.push?.split('/')[1] ?? basename(resolve(flags.out)),
         baseModel: model.location.revision === undefined ? undefined : model.location.id,

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
-import {decoderFlags, decoderOptionsOf, loadModelArg} from '../../cli/flags.js'
+import {decoderFlags, decoderOptionsOf, modelFlags} from '../../cli/flags.js'
 import {renderEvent} from '../../cli/render/events.js'
 import {renderGenerateReport} from '../../cli/render/generate-report.js'
 import {parseLayerList} from '../../cli/layer-list.js'
@@ -20,6 +20,7 @@ export default class Generate extends DlecCommand {
     '<%= config.bin %> <%= command.id %> fixtures/stories260K --plan plan.yaml --prompt "Once upon a time" --json',
   ]
   static override flags = {
+    ...modelFlags,
     ...decoderFlags,
     layers: Flags.string({description: 'Layer sequence to run, e.g. 0,1,2,2,3 (0-based, repeats allowed).', exclusive: ['plan']}),
     'max-new-tokens': Flags.integer({description: 'Tokens to generate at most (fewer when an end-of-sequence token comes).', default: 64, min: 1}),
@@ -38,7 +39,7 @@ export default class Generate extends DlecCommand {
     if (flags.temperature.trim() === '' || !Number.isFinite(temperature) || temperature < 0) {
       throw new UsageError(`--temperature ${flags.temperature}: expected a number >= 0 (0 = greedy)`)
     }
-    const model = await loadModelArg(args.model)
+    const model = await this.loadModelArg(args.model, flags)
     let layers: number[] | undefined
     let scales: Awaited<ReturnType<typeof planLayers>>['scales'] | undefined
     if (flags.layers !== undefined) {

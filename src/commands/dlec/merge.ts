@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
-import {mergeEngineFlags, outShardSizeOf} from '../../cli/flags.js'
-import {modelLookupFromEnv} from '../../cli/hub-env.js'
+import {hubAccessFlags, mergeEngineFlags, modelLookupOf, outShardSizeOf} from '../../cli/flags.js'
 import {renderMergeReport} from '../../cli/render/merge-report.js'
 import {renderEvent} from '../../cli/render/events.js'
 import {mergeModelIter, type MergeReport} from '../../merge/merge-model.js'
@@ -19,6 +18,7 @@ export default class Merge extends DlecCommand {
     '<%= config.bin %> <%= command.id %> plan.yaml merged/ --dry-run',
   ]
   static override flags = {
+    ...hubAccessFlags,
     ...mergeEngineFlags,
     'dry-run': Flags.boolean({description: 'Print the copy plan (every output tensor, its source, dtype, scale and shard); write nothing.'}),
   }
@@ -35,7 +35,7 @@ export default class Merge extends DlecCommand {
       force: flags.force,
       mergekitPath: flags.mergekit,
       pathEnv: process.env.PATH,
-      lookup: modelLookupFromEnv(process.env),
+      lookup: modelLookupOf(flags),
     }
     const report = await this.consume((signal) => mergeModelIter({...params, signal}), {render: renderEvent})
     if (!this.jsonEnabled()) {

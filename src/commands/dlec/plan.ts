@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
-import {evaluationInputsOf, loadModelArg, measureFlags, measureOptionsOf, singleStrategy, targetFlags, targetFromFlags} from '../../cli/flags.js'
+import {evaluationInputsOf, measureFlags, measureOptionsOf, modelFlags, singleStrategy, targetFlags, targetFromFlags} from '../../cli/flags.js'
 import {renderEvent} from '../../cli/render/events.js'
 import {renderPlanLines, renderPlanQuality} from '../../cli/render/plan-report.js'
 import {renderPlanChecks} from '../../cli/render/holdout-report.js'
@@ -23,6 +23,7 @@ ${describeStrategies()}`
     '<%= config.bin %> <%= command.id %> microsoft/phi-2 --growth 16% --strategy greedy --block-sizes 1,2 --data heldout.jsonl --out plan.yaml',
   ]
   static override flags = {
+    ...modelFlags,
     ...measureFlags,
     ...targetFlags,
     data: Flags.file({description: 'Held-out evaluation text (plain text, JSONL, Parquet, ShareGPT); required except for --strategy identity and --from-db.'}),
@@ -38,7 +39,7 @@ ${describeStrategies()}`
   async run(): Promise<PlanReport> {
     const {args, flags} = await this.parse(Plan)
     const strategy = singleStrategy(flags.strategy, 'a plan')
-    const model = await loadModelArg(args.model)
+    const model = await this.loadModelArg(args.model, flags)
     const {texts, holdout, probe} = await evaluationInputsOf(flags)
     const data = texts === undefined ? undefined : dataHash(texts)
     const storedPoint = flags['from-db'] ? (s: typeof strategy, added: number) => findCurvePoint({dbPath: flags.db, model: model.identity, data, strategy: s, added}) : undefined

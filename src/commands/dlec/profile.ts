@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
-import {decoderFlags, decoderOptionsOf, loadModelArg} from '../../cli/flags.js'
+import {decoderFlags, decoderOptionsOf, modelFlags} from '../../cli/flags.js'
 import {renderEvent} from '../../cli/render/events.js'
 import {loadTexts} from '../../data/load-texts.js'
 import {TEXT_FORMATS} from '../../data/text-format.js'
@@ -21,6 +21,7 @@ export default class Profile extends DlecCommand {
     '<%= config.bin %> <%= command.id %> ./my-model --data train.parquet --quant int8 --name calib-int8',
   ]
   static override flags = {
+    ...modelFlags,
     ...decoderFlags,
     'batch-size': Flags.integer({description: 'Samples per forward pass.', default: 4, min: 1}),
     data: Flags.file({description: 'Calibration data: plain text (blank-line separated paragraphs), JSONL / JSON (--text-field), Parquet, ShareGPT conversations.', required: true}),
@@ -38,7 +39,7 @@ export default class Profile extends DlecCommand {
   async run(): Promise<ProfileResult> {
     const {args, flags} = await this.parse(Profile)
     const raw = parseRawMode(flags.raw)
-    const model = await loadModelArg(args.model)
+    const model = await this.loadModelArg(args.model, flags)
     const texts = await loadTexts({path: flags.data, format: flags.format, textField: flags['text-field'], maxSamples: flags.samples})
     const r = await this.consume(
       (signal) =>

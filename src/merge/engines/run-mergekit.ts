@@ -45,6 +45,8 @@ export async function* runMergekit(params: {
   force?: boolean
   extraArgs?: string[]
   signal?: AbortSignal
+  /** Runs on mergekit's output after it is checked, before it is moved into place. */
+  beforeCommit?: (dir: string) => Promise<void>
 }): AsyncGenerator<MergeEvent, {out: string; files: string[]; bytes: number; tensors: number}> {
   const staging = await stagingDir(params.out, params.force)
   const args = [params.config, staging.dir, ...(params.outShardSize === undefined ? [] : ['--out-shard-size', String(params.outShardSize)]), ...(params.extraArgs ?? [])]
@@ -77,6 +79,7 @@ export async function* runMergekit(params: {
       throw new MergekitError(`mergekit-yaml failed (${cause}): ${lastErrorLine(output)}`, 'DLEC_MERGEKIT_FAILED', {details: output})
     }
     const written = await checkMergekitOutput(staging.dir, output)
+    await params.beforeCommit?.(staging.dir)
     await staging.commit()
     committed = true
     yield {type: 'done', out: params.out, bytes: written.bytes, files: written.files}

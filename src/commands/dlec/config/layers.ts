@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../../cli/base-command.js'
+import {modelFlags} from '../../../cli/flags.js'
 import {renderLayersTable} from '../../../cli/render/config-report.js'
 import {describeLayers, type LayersReport} from '../../../merge/describe-layers.js'
 
@@ -15,13 +16,14 @@ export default class ConfigLayers extends DlecCommand {
     '<%= config.bin %> <%= command.id %> plan.yaml --json',
   ]
   static override flags = {
-    model: Flags.directory({description: 'Local model folder (config.json + safetensors): depth check, per-tensor parameters, parameter counts.'}),
+    ...modelFlags,
+    model: Flags.string({description: 'The model the config is for: a folder (config.json + safetensors), org/name or org/name@rev (HF cache, else downloaded): depth check, per-tensor parameters, parameter counts.'}),
   }
   static override summary = 'Show the output layer map of a mergekit YAML config.'
 
   async run(): Promise<LayersReport> {
     const {args, flags} = await this.parse(ConfigLayers)
-    const report = await describeLayers({file: args.file, modelDir: flags.model})
+    const report = await describeLayers({file: args.file, modelDir: flags.model === undefined ? undefined : await this.modelDirArg(flags.model, flags, {what: '--model'})})
     if (!this.jsonEnabled()) {
       for (const w of report.warnings) {
         this.logToStderr(`Warning: ${w}`)

@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../../cli/base-command.js'
+import {modelFlags} from '../../../cli/flags.js'
 import {renderConfigReport} from '../../../cli/render/config-report.js'
 import type {ConfigReport} from '../../../merge/describe-layers.js'
 import {validateMergeConfigFile} from '../../../merge/validate-merge-config-file.js'
@@ -15,13 +16,14 @@ export default class ConfigValidate extends DlecCommand {
     '<%= config.bin %> <%= command.id %> plan.yaml --model fixtures/stories260K --json',
   ]
   static override flags = {
-    model: Flags.directory({description: 'Local model folder: check layer ranges against its depth and report parameter counts.'}),
+    ...modelFlags,
+    model: Flags.string({description: 'The model the config is for: a folder (config.json + safetensors), org/name or org/name@rev (HF cache, else downloaded): depth check, per-tensor parameters, parameter counts.'}),
   }
   static override summary = 'Validate a mergekit YAML config.'
 
   async run(): Promise<ConfigReport> {
     const {args, flags} = await this.parse(ConfigValidate)
-    const report = await validateMergeConfigFile({file: args.file, modelDir: flags.model})
+    const report = await validateMergeConfigFile({file: args.file, modelDir: flags.model === undefined ? undefined : await this.modelDirArg(flags.model, flags, {what: '--model'})})
     if (!this.jsonEnabled()) {
       for (const w of report.warnings) {
         this.logToStderr(`Warning: ${w}`)
