@@ -100,6 +100,7 @@ export const measureFlags = {
   'cache-memory': cacheMemoryFlag,
   candidates: Flags.string({description: 'Layers that may be duplicated: middle (skip the first 15% and last 20%), all, or i-j (inclusive).', default: 'middle'}),
   'max-tokens': Flags.integer({description: 'Evaluate at most this many tokens.', min: 2}),
+  'no-racing': Flags.boolean({description: 'Measure every candidate of greedy and beam on all rows (the full sweep) instead of racing them (dropping those clearly worse on a first slice of the rows).'}),
   objective: Flags.option({description: 'What greedy and beam minimise.', options: ['kl', 'loss'] as const, default: 'kl'})(),
   'text-field': Flags.string({description: 'JSONL field holding the text.', default: 'text'}),
   window: Flags.integer({description: 'Tokens per row; longer texts are chunked [default: model positions, at most 1024].', min: 2}),
@@ -123,6 +124,7 @@ export interface MeasureFlagValues {
   candidates: string
   device: DecoderOptions['device']
   'max-tokens'?: number
+  'no-racing'?: boolean
   objective: 'kl' | 'loss'
   quant: DecoderOptions['quant']
   threads?: number
@@ -141,6 +143,7 @@ export function measureOptionsOf(flags: MeasureFlagValues): Omit<MeasureCurvePar
     batchSize: flags['batch-size'],
     windowSize: flags.window,
     cacheBytes: cacheMemoryOf(flags),
+    racing: flags['no-racing'] !== true,
   }
 }
 

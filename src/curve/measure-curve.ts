@@ -73,7 +73,7 @@ export async function* measureCurveIter(params: MeasureCurveParams): AsyncGenera
     for (let at = 0; at < windows.rows.length; at += batchSize) {
       batches.push(windows.rows.slice(at, at + batchSize))
     }
-    const evaluator = await createCurveEvaluator({decoder, batches, prefixCache: params.prefixCache, cacheBytes: params.cacheBytes})
+    const evaluator = await createCurveEvaluator({decoder, batches, prefixCache: params.prefixCache, cacheBytes: params.cacheBytes, bootstrap: params.bootstrap})
     const report = yield* expansionCurveIter({...params, evaluator, breakdown})
     return {
       ...report,

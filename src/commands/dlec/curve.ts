@@ -2,12 +2,13 @@ import {resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
 import {loadModelArg, measureFlags, measureOptionsOf} from '../../cli/flags.js'
-import {renderCurveReport} from '../../cli/render/curve-table.js'
+import {renderCurveReport, renderStoredCurve} from '../../cli/render/curve-table.js'
+import {UsageError} from '../../errors.js'
 import {renderEvent} from '../../cli/render/events.js'
 import {blockHeatmap} from '../../curve/block-heatmap.js'
 import {curveChart} from '../../curve/curve-charts.js'
-import {dataHash, recordCurve, recordCandidates} from '../../curve/curve-store.js'
-import type {EvaluatedCandidate} from '../../curve/expansion-curve.js'
+import {dataHash, loadReusable, loadStoredCurve, measurementOptions, recordCurve, recordCandidates, type StoredCurve} from '../../curve/curve-store.js'
+import {withoutRowSums, type EvaluatedCandidate} from '../../curve/expansion-curve.js'
 import {profileScores} from '../../curve/profile-scores.js'
 import {checkChartPath, writeChart} from '../../plot/write-chart.js'
 import {measureCurveIter, type MeasuredCurve} from '../../curve/measure-curve.js'
@@ -28,11 +29,12 @@ ${describeStrategies()}`
   ]
   static override flags = {
     ...measureFlags,
-    data: Flags.file({description: 'Held-out evaluation text: plain text (paragraphs), JSONL, Parquet or ShareGPT (see --text-field).', required: true}),
-    db: Flags.string({description: 'DuckDB store: every measured candidate and curve point goes to its evals table; a profile run there supplies the scores.', default: 'dlec.duckdb'}),
+    data: Flags.file({description: 'Held-out evaluation text: plain text (paragraphs), JSONL, Parquet or ShareGPT (see --text-field); required except with --from-db.'}),
+    db: Flags.string({description: 'DuckDB store: every measured candidate and curve point goes to its evals table (with its intervals and per-row sums, which a rerun with the same model, data and options reuses); a profile run there supplies the scores.', default: 'dlec.duckdb'}),
+    'from-db': Flags.boolean({description: 'Redraw the table and the plots from the newest curve of this model stored in --db (of --data, when given), without measuring.'}),
     heatmap: Flags.file({description: 'Write the heat-map of the measured effect of duplicating each block [i, j) (.svg or .png).'}),
     'heatmap-all': Flags.boolean({description: 'Also measure every block [i, j) of the candidate band (the full RYS-style sweep).'}),
-    'max-add': Flags.integer({description: 'Add up to this many layers.', required: true, min: 1}),
+    'max-add': Flags.integer({description: 'Add up to this many layers (required unless --from-db).', min: 1}),
     'no-prefix-cache': Flags.boolean({description: 'Run every candidate from the tokens (naive baseline, for benchmarks).'}),
     plot: Flags.file({description: 'Write the curve (quality vs parameters, one line per strategy) as .svg or .png.'}),
     run: Flags.string({description: 'Profile run in --db whose scores curve / dlec-original use [default: the newest complete run of this model].'}),
@@ -40,31 +42,53 @@ ${describeStrategies()}`
   }
   static override summary = 'Measured expansion curve: quality vs parameters as layers are added, per strategy.'
 
-  async run(): Promise<MeasuredCurve> {
+  async run(): Promise<MeasuredCurve | StoredCurve> {
     const {args, flags} = await this.parse(Curve)
     const strategies = parseStrategies(flags.strategy)
     checkChartPath(flags.plot, '--plot')
     checkChartPath(flags.heatmap, '--heatmap')
     const model = await loadModelArg(args.model)
-    const texts = await loadTexts({path: flags.data, textField: flags['text-field']})
+    const texts = flags.data === undefined ? undefined : await loadTexts({path: flags.data, textField: flags['text-field']})
+    const charts = [['curve', flags.plot, curveChart], ['heat-map', flags.heatmap, blockHeatmap]] as const
+    if (flags['from-db']) {
+      const stored = await loadStoredCurve({dbPath: flags.db, model: model.identity, data: texts === undefined ? undefined : dataHash(texts)})
+      if (stored === undefined) {
+        throw new UsageError(`${flags.db}: no stored curve of ${model.identity}${texts === undefined ? '' : ` on ${flags.data}`}: run \`dlec curve\` without --from-db first`)
+      }
+      for (const [, path, chart] of charts) {
+        if (path !== undefined) {
+          await writeChart({layout: chart(stored), path})
+        }
+      }
+      if (!this.jsonEnabled()) {
+        for (const line of renderStoredCurve({report: stored, db: flags.db, charts: charts.map(([what, path]) => [what, path])})) {
+          this.log(line)
+        }
+      }
+      return withoutRowSums(stored)
+    }
+    if (texts === undefined || flags['max-add'] === undefined) {
+      throw new UsageError(`--${texts === undefined ? 'data' : 'max-add'} is required (except with --from-db)`)
+    }
     const found = await profileScores({dbPath: flags.db, run: flags.run, numLayers: model.numLayers})
     const sameModel = found !== undefined && [model.identity, args.model].includes(found.model)
     const scores = found && (flags.run !== undefined || sameModel || resolve(found.model) === model.location.dir) ? found : undefined
-    const store = {dbPath: flags.db, model: model.identity, data: dataHash(texts), runId: scores?.runId}
+    const options = measurementOptions({windowSize: flags.window, maxTokens: flags['max-tokens'], batchSize: flags['batch-size'], quant: flags.quant})
+    const store = {dbPath: flags.db, model: model.identity, data: dataHash(texts), runId: scores?.runId, options}
+    const reuse = await loadReusable({...store, options})
     const measured: EvaluatedCandidate[] = []
-    const params = {...measureOptionsOf(flags), store: flags.db, model, texts, strategies, maxAdd: flags['max-add'], blockInfluence: scores?.blockInfluence, dlecFlagged: scores?.dlecFlagged, heatmapAllBlocks: flags['heatmap-all'], prefixCache: !flags['no-prefix-cache']}
+    const params = {...measureOptionsOf(flags), store: flags.db, model, texts, strategies, maxAdd: flags['max-add'], blockInfluence: scores?.blockInfluence, dlecFlagged: scores?.dlecFlagged, heatmapAllBlocks: flags['heatmap-all'], prefixCache: !flags['no-prefix-cache'], reuse}
     const report = await this.consume((signal) => measureCurveIter({...params, signal}), {
       render: (e) => {
-        if (e.type === 'evaluated') {
+        if (e.type === 'evaluated' && e.candidate.reused !== true) {
           measured.push(e.candidate)
         }
         return renderEvent(e)
       },
-      // Candidates measured before a signal stay in the store (kind `candidate`).
+      // Candidates measured before a signal stay in the store (kind `candidate`), for a rerun to reuse.
       onInterrupt: async () => `kept ${await recordCandidates({...store, candidates: measured})} measured candidate(s) in ${flags.db}`,
     })
     const stored = await recordCurve({...store, report})
-    const charts = [['curve', flags.plot, curveChart], ['heat-map', flags.heatmap, blockHeatmap]] as const
     for (const [, path, chart] of charts) {
       if (path !== undefined) {
         await writeChart({layout: chart(report), path})
@@ -75,6 +99,6 @@ ${describeStrategies()}`
         this.log(line)
       }
     }
-    return report
+    return withoutRowSums(report)
   }
 }
