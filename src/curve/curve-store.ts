@@ -144,7 +144,7 @@ export async function findCurvePoint(params: Omit<CurveContext, 'data'> & {data?
   }
 }
 
-export async function recordPlan(params: CurveContext & {strategy: StrategyName; layers: number[]; duplications: Duplication[]; paramsAfter: number; kl: number; loss?: number; lossDelta: number; top1: number; out?: string; yaml: string}): Promise<void> {
+export async function recordPlan(params: CurveContext & {strategy: StrategyName; layers: number[]; duplications: Duplication[]; paramsAfter: number; kl: number; loss?: number; lossDelta: number; top1: number; out?: string; yaml: string; tokens?: number; klCi?: [number, number]; lossDeltaCi?: [number, number]; top1Ci?: [number, number]}): Promise<void> {
   await insert(params.dbPath, [
     {
       runId: params.runId ?? null,
@@ -155,6 +155,8 @@ export async function recordPlan(params: CurveContext & {strategy: StrategyName;
       loss: params.loss ?? null,
       kl: params.kl,
       top1: params.top1,
+      tokens: params.tokens ?? null,
+      ...ciOf(params),
       extra: {kind: 'plan', model: params.model, data: params.data, duplications: params.duplications, lossDelta: params.lossDelta, out: params.out ?? null, yaml: params.yaml},
     },
   ])

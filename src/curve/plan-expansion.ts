@@ -13,7 +13,8 @@ import {toYaml} from '../mergekit/to-yaml.js'
 import type {MergeConfig} from '../mergekit/merge-config.js'
 import {renderPlanFormat, type PlanFormat} from './plan-format.js'
 import {measureCurveIter, type MeasureCurveEvent, type MeasureCurveParams} from './measure-curve.js'
-import type {CurvePoint, CurveReport} from './expansion-curve.js'
+import type {CurvePoint, CurveReport, NoiseTie, RacingSummary} from './expansion-curve.js'
+import type {Interval} from '../eval/bootstrap.js'
 import {expandLayers, type Duplication} from './layer-plan.js'
 import {baseParameterCount, sequenceParameterCount} from '../model/parameter-count.js'
 import {resolveTargetSize, type ResolvedTarget, type TargetSize} from './target-size.js'
@@ -57,6 +58,14 @@ export interface PlanReport {
   loss?: number
   lossDelta: number
   top1: number
+  /** 95% paired-bootstrap intervals of the plan's measurement (absent by construction). */
+  klCi?: Interval
+  lossDeltaCi?: Interval
+  top1Ci?: Interval
+  /** The choice was within noise: the runner-up could not be told apart from it. */
+  tie?: NoiseTie
+  /** What racing did while measuring (absent when nothing was measured). */
+  racing?: RacingSummary & {layersRun: number}
   tokens?: number
   config: MergeConfig
   yaml: string
@@ -85,7 +94,7 @@ export async function* planExpansionIter(params: PlanExpansionParams): AsyncGene
   const exact = strategy.kind === 'placement' && !strategy.measured ? strategy : undefined
   const k = target.addLayers
   let measured: PlanReport['curve']
-  let chosen: {duplications: Duplication[]; kl: number; loss?: number; lossDelta: number; top1: number; tokens?: number; source: PlanReport['source']; weightFormat?: FormatDecision}
+  let chosen: {duplications: Duplication[]; kl: number; loss?: number; lossDelta: number; top1: number; tokens?: number; source: PlanReport['source']; weightFormat?: FormatDecision; klCi?: Interval; lossDeltaCi?: Interval; top1Ci?: Interval; tie?: NoiseTie; racing?: PlanReport['racing']}
   if (params.storedPoint) {
     const known = await params.storedPoint(params.strategy, k)
     if (!known) {
@@ -103,7 +112,8 @@ export async function* planExpansionIter(params: PlanExpansionParams): AsyncGene
     if (!point) {
       throw new UsageError(`${params.strategy} found no expansion of exactly ${k} layers with blocks of ${(params.blockSizes ?? [1]).join('/')} (include 1 in --block-sizes)`)
     }
-    chosen = {...point, tokens: curve.tokens, source: 'measured', weightFormat: curve.weightFormat}
+    const tie = curve.ties.find((t) => t.added === k)
+    chosen = {...point, tokens: curve.tokens, source: 'measured', weightFormat: curve.weightFormat, racing: {...curve.racing, layersRun: curve.layersRun}, ...(tie ? {tie} : {})}
     measured = {points: curve.points, baseParams: curve.baseParams, baseLoss: curve.baseLoss, blockInfluence: curve.blockInfluence, tokens: curve.tokens, numLayers: curve.numLayers}
   }
   const layers = expandLayers(numLayers, chosen.duplications)
@@ -131,6 +141,11 @@ export async function* planExpansionIter(params: PlanExpansionParams): AsyncGene
     loss: chosen.loss,
     lossDelta: chosen.lossDelta,
     top1: chosen.top1,
+    ...(chosen.klCi ? {klCi: chosen.klCi} : {}),
+    ...(chosen.lossDeltaCi ? {lossDeltaCi: chosen.lossDeltaCi} : {}),
+    ...(chosen.top1Ci ? {top1Ci: chosen.top1Ci} : {}),
+    ...(chosen.tie ? {tie: chosen.tie} : {}),
+    ...(chosen.racing ? {racing: chosen.racing} : {}),
     tokens: chosen.tokens,
     config,
     yaml,
