@@ -9,6 +9,8 @@ import type {EvaluatedCandidate} from '../../src/curve/expansion-curve.js'
 import {measureCurve, measureCurveIter} from '../../src/curve/measure-curve.js'
 import {loadTexts} from '../../src/data/load-texts.js'
 import {InterruptedError} from '../../src/errors.js'
+import {listEvals} from '../../src/store/evals.js'
+import {openStore} from '../../src/store/open-store.js'
 import {tokenWindows} from '../../src/eval/token-windows.js'
 import {loadTokenizer} from '../../src/tokenizer/load-tokenizer.js'
 import {FAMILIES} from '../helpers/families.js'
@@ -103,6 +105,15 @@ describe('stored curves', () => {
     assert.ok(table(measured.stdout).length > 5)
     assert.deepEqual(table(redrawn.stdout), table(measured.stdout))
     assert.match(redrawn.stdout, /nothing measured/)
+    // the intervals are in the evals columns, for every point measured and every candidate measured on all rows
+    const store = await openStore({path: db, readOnly: true})
+    const evals = await listEvals(store)
+    store.close()
+    const full = evals.filter((e) => e.extra?.kind === 'candidate' && e.tokens === 2394)
+    assert.ok(full.length > 0)
+    for (const e of [...full, ...evals.filter((x) => x.extra?.kind === 'point' && x.extra.measured === true)]) {
+      assert.ok(e.klCi && e.lossDeltaCi && e.top1Ci && e.klCi[0] <= (e.kl as number) && (e.kl as number) <= e.klCi[1], `${e.strategy} ${e.layers.join(',')}`)
+    }
     const none = await dlec(['curve', join(GENERATED, 'llama'), '--db', db, '--from-db'])
     assert.equal(none.code, 2)
     assert.match(none.stderr, /no stored curve/)
