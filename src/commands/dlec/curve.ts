@@ -19,13 +19,14 @@ export default class Curve extends DlecCommand {
   static override args = {
     model: Args.string({description: 'Model folder or Hugging Face id (HF cache).', required: true}),
   }
-  static override description = `Adds layers one at a time up to --max-add for each strategy and measures the expanded model against the original on held-out text: mean per-token KL(original || expanded), loss change, top-1 agreement, and the parameter count. Candidates run zero-copy (repeated layers share weights) and start from the cached hidden state before their first new layer, so only the changed suffix is recomputed.
+  static override description = `Adds layers one at a time up to --max-add for each strategy and measures the expanded model against the original on held-out text: mean per-token KL(original || expanded), loss change, top-1 agreement, and the parameter count. Candidates run zero-copy (repeated layers share weights) and start from the cached hidden state before their first new layer, so only the changed suffix is recomputed. Every figure carries a 95% paired-bootstrap interval (rows = windows of texts resampled, 1000 resamples, seed 0); greedy and beam race each size's candidates (those clearly worse on a first slice of the rows are dropped; --no-racing measures all on all rows), and a pick within noise of its runner-up is named as such.
 
 Strategies:
 ${describeStrategies()}`
   static override examples = [
     '<%= config.bin %> <%= command.id %> fixtures/stories260K --data fixtures/calibration/stories.txt --max-add 3',
     '<%= config.bin %> <%= command.id %> microsoft/phi-2 --data heldout.jsonl --max-add 6 --strategy greedy,beam,curve --block-sizes 1,2,4 --beam 4',
+    '<%= config.bin %> <%= command.id %> fixtures/stories260K --from-db --plot curve.svg',
   ]
   static override flags = {
     ...measureFlags,
