@@ -130,6 +130,7 @@ export const measureFlags = {
   'holdout-split': Flags.string({description: 'Hold out this fraction of the --data texts (a seeded split by text, see --seed): choose on the rest, re-measure on it.', exclusive: ['holdout']}),
   'max-kl': Flags.string({description: 'Guard-rail: greedy and beam never keep a candidate whose mean KL exceeds this; with --probe, candidates whose probe score beats the original while over it are flagged.'}),
   'max-tokens': Flags.integer({description: 'Evaluate at most this many tokens (of the selection part, and of the held-out part).', min: 2}),
+  'no-racing': Flags.boolean({description: 'Measure every candidate of greedy and beam on all rows (the full sweep) instead of racing them (dropping those clearly worse on a first slice of the rows).'}),
   objective: Flags.option({description: 'What greedy and beam optimise: kl or loss (lowest), probe (highest accuracy on --probe, ties to the lower KL).', options: ['kl', 'loss', 'probe'] as const, default: 'kl'})(),
   probe: Flags.file({description: 'Multiple-choice JSONL ({"question", "choices", "answer"}): every candidate\'s log-likelihood accuracy (as `dlec eval --probe`), with a 95% Wilson interval.'}),
   seed: Flags.integer({description: 'Seed of the --holdout-split shuffle and of the bootstrap resamples of the held-out intervals.', default: 0, min: 0}),
@@ -159,6 +160,7 @@ export interface MeasureFlagValues {
   'max-tokens'?: number
   objective: 'kl' | 'loss' | 'probe'
   seed: number
+  'no-racing'?: boolean
   quant: DecoderOptions['quant']
   threads?: number
   window?: number
@@ -179,6 +181,7 @@ export function measureOptionsOf(flags: MeasureFlagValues): Omit<MeasureCurvePar
     windowSize: flags.window,
     cacheBytes: cacheMemoryOf(flags),
     alphas: parseAlphas(flags.alphas),
+    racing: flags['no-racing'] !== true,
   }
 }
 

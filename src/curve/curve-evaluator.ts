@@ -1,6 +1,7 @@
 import type {BranchScale} from '../onnx/decoder-graph.js'
 import type {Decoder} from '../onnx/open-decoder.js'
-import {compareTotals, nllTotals, type ComparisonTotals} from '../eval/logit-stats.js'
+import {meanInterval, resamplePlan, rowMean, type BootstrapOptions, type RowSums} from '../eval/bootstrap.js'
+import {compareRows, nllTotals} from '../eval/logit-stats.js'
 import {commonPrefixLength} from './layer-plan.js'
 import type {Measurement} from './expansion-search.js'
 
@@ -31,13 +32,33 @@ export interface CurveEvaluator {
   readonly tokens: number
   /** Mean cross-entropy of the original model. */
   readonly baseLoss: number
-  /** `scales` per position of `layers` (undefined or absent: unscaled). */
-  measure(layers: readonly number[], scales?: readonly (BranchScale | undefined)[]): Promise<Measurement>
+  /** Rows (windows of texts) measured; the bootstrap's unit. */
+  readonly rows: number
+  /** Row counts at the end of each batch (a measured row range starts and ends on one of these, or 0). */
+  readonly rowBoundaries: readonly number[]
+  /**
+   * Measures a layer sequence on rows [from, to) (default: all rows, batch-aligned), keeping the
+   * per-row sums; on all rows the measurement carries its 95% bootstrap intervals. `scales` per
+   * position of `layers` (undefined or absent: unscaled) measures soft copies.
+   */
+  measure(layers: readonly number[], options?: MeasureOptions): Promise<Measurement>
   remember(layers: readonly number[]): Promise<void>
   /** Layers run so far (a cost measure: a full forward of an N-layer model is N). */
   readonly layersRun: number
   /** Block Influence of each original layer: 1 − mean cos(h_l, h_l+1) over positions ≥ 1 of every row. */
   readonly blockInfluence: number[]
+}
+
+export interface MeasureRange {
+  /** First row (a batch boundary, default 0). */
+  from?: number
+  /** End row, exclusive (a batch boundary, default all rows). */
+  to?: number
+}
+
+export interface MeasureOptions extends MeasureRange {
+  /** Soft copies: the branch scale of each position of the layer sequence (absent: unscaled). */
+  scales?: readonly (BranchScale | undefined)[]
 }
 
 /** Expansions remembered besides the original (least recently used dropped first). */
@@ -61,7 +82,7 @@ interface CachedSequence {
   used: number
 }
 
-export async function createCurveEvaluator(params: {decoder: Decoder; batches: number[][][]; prefixCache?: boolean; cacheBytes?: number}): Promise<CurveEvaluator> {
+export async function createCurveEvaluator(params: {decoder: Decoder; batches: number[][][]; prefixCache?: boolean; cacheBytes?: number; bootstrap?: BootstrapOptions}): Promise<CurveEvaluator> {
   const {decoder} = params
   const prefixCache = params.prefixCache !== false
   const budget = params.cacheBytes ?? DEFAULT_CACHE_BYTES
@@ -88,7 +109,8 @@ export async function createCurveEvaluator(params: {decoder: Decoder; batches: n
   const origStates: Float32Array[][] = []
   const cosSum = new Array<number>(numLayers).fill(0)
   const cosCount = new Array<number>(numLayers).fill(0)
-  let base = emptyTotals()
+  let baseTokens = 0
+  let baseNll = 0
   const embedded = []
   for (const rows of params.batches) {
     const e = await embed(rows)
@@ -113,7 +135,8 @@ export async function createCurveEvaluator(params: {decoder: Decoder; batches: n
     batches.push({...b, h0: e.h0, reference})
     origStates.push(prefixCache ? states : [])
     const own = nllTotals(reference, e.rows, b.seqLen, vocab)
-    base = addTotals(base, {...own, referenceNll: own.nll, kl: 0, agree: own.tokens})
+    baseTokens += own.tokens
+    baseNll += own.nll
   }
   let clock = 0
   const cache: CachedSequence[] = prefixCache ? [{layers: original, states: origStates, used: 0}] : []
@@ -151,11 +174,30 @@ export async function createCurveEvaluator(params: {decoder: Decoder; batches: n
     return best
   }
 
-  const runSequence = async (layers: readonly number[], keepStates: boolean, scales?: readonly (BranchScale | undefined)[]): Promise<{sums: ComparisonTotals; states: Float32Array[][]}> => {
+  const boundaries: number[] = []
+  for (const b of batches) {
+    boundaries.push((boundaries.at(-1) ?? 0) + b.rows.length)
+  }
+  const totalRows = boundaries.at(-1) ?? 0
+  const batchAt = (row: number, flag: string): number => {
+    const i = row === 0 ? 0 : boundaries.indexOf(row) + 1
+    if (i === 0 && row !== 0) {
+      throw new RangeError(`curve evaluator: ${flag} row ${row} is not a batch boundary (${boundaries.join(', ')})`)
+    }
+    return i
+  }
+
+  const runSequence = async (layers: readonly number[], keepStates: boolean, range: MeasureOptions = {}): Promise<{sums: RowSums; states: Float32Array[][]}> => {
+    const {scales} = range
     const {entry, p} = longestPrefix(layers, scales)
-    let sums = emptyTotals()
+    const sums: RowSums = {tokens: [], kl: [], nll: [], dLoss: [], agree: []}
     const states: Float32Array[][] = []
+    const first = batchAt(range.from ?? 0, 'first')
+    const end = batchAt(range.to ?? totalRows, 'end')
     for (const [i, b] of batches.entries()) {
+      if (i < first || i >= end) {
+        continue
+      }
       const start = entry?.states[i]?.[p] ?? (prefixCache ? b.h0 : (await embed(b.rows)).h)
       const kept = keepStates ? [...(entry?.states[i] ?? [b.h0]).slice(0, p), start] : []
       let h = start
@@ -165,7 +207,13 @@ export async function createCurveEvaluator(params: {decoder: Decoder; batches: n
           kept.push(h)
         }
       }
-      sums = addTotals(sums, compareTotals(await head(b, h), b.reference, b.rows, b.seqLen, vocab))
+      for (const r of compareRows(await head(b, h), b.reference, b.rows, b.seqLen, vocab)) {
+        sums.tokens.push(r.tokens)
+        sums.kl.push(r.kl)
+        sums.nll.push(r.nll)
+        sums.dLoss.push(r.nll - r.referenceNll)
+        sums.agree.push(r.agree)
+      }
       states.push(kept)
     }
     return {sums, states}
@@ -173,15 +221,17 @@ export async function createCurveEvaluator(params: {decoder: Decoder; batches: n
 
   return {
     numLayers,
-    tokens: base.tokens,
-    baseLoss: base.referenceNll / base.tokens,
+    tokens: baseTokens,
+    baseLoss: baseNll / baseTokens,
+    rows: totalRows,
+    rowBoundaries: boundaries,
     blockInfluence: cosSum.map((s, l) => 1 - s / Math.max(1, cosCount[l] as number)),
     get layersRun() {
       return layersRun
     },
-    async measure(layers, scales) {
-      const {sums} = await runSequence(layers, false, scales)
-      return {kl: sums.kl / sums.tokens, loss: sums.nll / sums.tokens, lossDelta: sums.nll / sums.tokens - sums.referenceNll / sums.tokens, top1: sums.agree / sums.tokens}
+    async measure(layers, range) {
+      const {sums} = await runSequence(layers, false, range)
+      return measurementOf(sums, sums.tokens.length === totalRows ? (params.bootstrap ?? {}) : undefined)
     },
     async remember(layers) {
       if (!prefixCache || cache.some((c) => c.layers.join(',') === layers.join(','))) {
@@ -241,10 +291,20 @@ function accumulateCosine(
   }
 }
 
-function emptyTotals(): ComparisonTotals {
-  return {tokens: 0, nll: 0, referenceNll: 0, kl: 0, agree: 0}
-}
-
-function addTotals(a: ComparisonTotals, b: ComparisonTotals): ComparisonTotals {
-  return {tokens: a.tokens + b.tokens, nll: a.nll + b.nll, referenceNll: a.referenceNll + b.referenceNll, kl: a.kl + b.kl, agree: a.agree + b.agree}
+/**
+ * The measurement of per-row sums: the means as Σ sum / Σ tokens (rows in order), and, when
+ * `bootstrap` is given, the 95% paired-bootstrap intervals of KL, Δloss and top-1 (the same
+ * resamples for every measurement of as many rows: resamplePlan).
+ */
+export function measurementOf(rows: RowSums, bootstrap?: BootstrapOptions): Measurement {
+  const kl = rowMean(rows, 'kl')
+  const loss = rowMean(rows, 'nll')
+  const m: Measurement = {kl, loss, lossDelta: rowMean(rows, 'dLoss'), top1: rowMean(rows, 'agree'), tokens: rows.tokens.reduce((a, b) => a + b, 0), rows}
+  if (bootstrap !== undefined && rows.tokens.length > 1) {
+    const plan = resamplePlan(rows.tokens.length, bootstrap)
+    m.klCi = meanInterval(rows, 'kl', plan)
+    m.lossDeltaCi = meanInterval(rows, 'dLoss', plan)
+    m.top1Ci = meanInterval(rows, 'agree', plan)
+  }
+  return m
 }

@@ -1,7 +1,9 @@
 import {InterruptedError, UsageError} from '../errors.js'
 import {candidateBand, candidateBlocks, type CandidateSpec} from './candidate-blocks.js'
-import type {CurveEvaluator} from './curve-evaluator.js'
-import {searchExpansions, type Measurement, type Objective} from './expansion-search.js'
+import {measurementOf, type CurveEvaluator} from './curve-evaluator.js'
+import {concatRows, pairedDifferenceInterval, resamplePlan, sliceRows, type BootstrapOptions, type Interval, type RowSums} from '../eval/bootstrap.js'
+import {objectiveOf, searchExpansions, type Measurement, type Objective, type PoolMeasure, type SearchState} from './expansion-search.js'
+import {raceCandidates} from './racing.js'
 import {addedLayers, expandLayers, formatDuplications, type Duplication} from './layer-plan.js'
 import {sequenceParameterCount, type ParameterBreakdown} from '../model/parameter-count.js'
 import {strategyOf, type PlacementContext, type StrategyName} from './strategies.js'
@@ -36,6 +38,30 @@ export interface CurvePoint {
   probe?: ProbeScore
   /** The point re-measured on the held-out texts (with --holdout / --holdout-split). */
   holdout?: HoldoutFigure
+  /** 95% paired-bootstrap intervals of the measured point (absent for identity points). */
+  klCi?: Interval
+  lossDeltaCi?: Interval
+  top1Ci?: Interval
+}
+
+/** A level whose best and runner-up a search cannot tell apart: their paired difference interval contains 0. */
+export interface NoiseTie {
+  strategy: StrategyName
+  added: number
+  best: {duplications: Duplication[]; value: number}
+  runnerUp: {duplications: Duplication[]; value: number}
+  objective: Objective
+  /** 95% paired interval of runner-up minus best. */
+  difference: Interval
+}
+
+/** What racing did over the whole curve. */
+export interface RacingSummary {
+  enabled: boolean
+  /** Candidates left measured on part of the rows (clearly worse there). */
+  dropped: number
+  /** Layer runs the full sweep would have spent on them besides (estimated from their own cost per batch). */
+  layerRunsSaved: number
 }
 
 export interface EvaluatedCandidate {
@@ -48,6 +74,8 @@ export interface EvaluatedCandidate {
   measurement: Measurement
   /** Soft copies: the α its copies' output projections are scaled by. */
   alpha?: number
+  /** Taken from the store (an earlier run with the same model, data and options), not measured now. */
+  reused?: boolean
 }
 
 export interface CurveReport {
@@ -61,12 +89,23 @@ export interface CurveReport {
   /** Measured effect of duplicating each single block [i, j) (the RYS-style heat-map). */
   blocks: {start: number; end: number; kl: number; lossDelta: number; top1: number}[]
   layersRun: number
+  /** Rows (windows of texts) measured: the bootstrap's unit. */
+  rowCount: number
+  /** How the intervals were resampled. */
+  bootstrap: {resamples: number; seed: number; level: number}
+  /** Levels chosen within noise (best and runner-up not told apart). */
+  ties: NoiseTie[]
+  racing: RacingSummary
+  /** Candidates taken from the store instead of measured. */
+  reused: number
 }
 
 export type CurveEvent =
   /** A candidate measured: `evaluations` so far, of at most `planned` (fewer when strategies share candidates). */
   | {type: 'evaluated'; strategy: StrategyName | 'sweep'; label: string; evaluations: number; planned: number; measurement: Measurement; candidate: EvaluatedCandidate}
   | {type: 'point'; point: CurvePoint}
+  /** Racing over one level: `candidates` measured on a first slice, `survivors` on all rows. */
+  | {type: 'raced'; strategy: StrategyName; added: number; candidates: number; survivors: number; dropped: number}
 
 export interface ExpansionCurveParams {
   evaluator: CurveEvaluator
@@ -89,6 +128,12 @@ export interface ExpansionCurveParams {
   alphas?: number[]
   /** Stops before the next candidate (an InterruptedError). */
   signal?: AbortSignal
+  /** Race each search level's candidates (successive halving; default true); false measures every candidate on all rows. */
+  racing?: boolean
+  /** Resampling of the intervals (default 1000 resamples, seed 0, 95%). */
+  bootstrap?: BootstrapOptions
+  /** Measurements stored by an earlier run with the same model, data and options, by layer sequence (`layers.join(',')`). */
+  reuse?: ReadonlyMap<string, Measurement>
 }
 
 export async function* expansionCurveIter(params: ExpansionCurveParams): AsyncGenerator<CurveEvent, CurveReport> {
@@ -102,26 +147,93 @@ export async function* expansionCurveIter(params: ExpansionCurveParams): AsyncGe
   const memo = new Map<string, EvaluatedCandidate>()
   const evaluations: EvaluatedCandidate[] = []
   const pending: CurveEvent[] = []
-  const measure = async (strategy: StrategyName | 'sweep', duplications: Duplication[], alpha?: number): Promise<Measurement> => {
+  const allRows = evaluator.rows
+  const bootstrap = {resamples: params.bootstrap?.resamples ?? 1000, seed: params.bootstrap?.seed ?? 0, level: params.bootstrap?.level ?? 0.95}
+  const rowsOf = (e: EvaluatedCandidate): number => e.measurement.rows?.tokens.length ?? allRows
+  /** Layer runs per batch each candidate cost (for the racing savings estimate). */
+  const costPerBatch = new Map<EvaluatedCandidate, number>()
+  const batchesOf = (rows: number): number => (rows === 0 ? 0 : evaluator.rowBoundaries.indexOf(rows) + 1)
+  let reused = 0
+  /** The candidate measured on at least rows [0, to), extending what it has (all rows by default). */
+  const ensure = async (strategy: StrategyName | 'sweep', duplications: Duplication[], to = allRows, alpha?: number): Promise<EvaluatedCandidate> => {
     const layers = expandLayers(numLayers, duplications)
+    // soft copies are keyed by their α too, and never taken from the store (it keys sequences only)
     const key = alpha === undefined ? layers.join(',') : `${layers.join(',')}@${alpha}`
-    const known = memo.get(key)
-    if (known) {
-      return known.measurement
+    let entry = memo.get(key)
+    const stored = entry === undefined && alpha === undefined ? params.reuse?.get(key) : undefined
+    const storedRows = stored?.rows?.tokens.length
+    if (stored !== undefined && storedRows !== undefined && evaluator.rowBoundaries.includes(storedRows)) {
+      entry = {strategy, duplications, layers, added: addedLayers(duplications), params: sequenceParameterCount(breakdown, layers), measurement: stored, reused: true}
+      memo.set(key, entry)
+      evaluations.push(entry)
+      reused++
+      pending.push({type: 'evaluated', strategy, label: formatDuplications(duplications), evaluations: evaluations.length, planned, measurement: stored, candidate: entry})
+    }
+    const have = entry === undefined ? 0 : rowsOf(entry)
+    if (entry !== undefined && have >= to) {
+      return entry
     }
     if (params.signal?.aborted === true) {
       throw new InterruptedError(`the curve stopped after ${evaluations.length} measured candidate(s)`)
     }
-    const measurement = alpha === undefined ? await evaluator.measure(layers) : await evaluator.measure(layers, copyScales(layers, alpha))
-    const entry: EvaluatedCandidate = {strategy, duplications, layers, added: addedLayers(duplications), params: sequenceParameterCount(breakdown, layers), measurement, ...(alpha === undefined ? {} : {alpha})}
-    memo.set(key, entry)
-    evaluations.push(entry)
-    pending.push({type: 'evaluated', strategy, label: formatDuplications(duplications), evaluations: evaluations.length, planned, measurement, candidate: entry})
-    return measurement
+    const before = evaluator.layersRun
+    const part = await evaluator.measure(layers, {from: have, to, ...(alpha === undefined ? {} : {scales: copyScales(layers, alpha)})})
+    const rows = entry?.measurement.rows !== undefined && part.rows !== undefined ? concatRows(entry.measurement.rows, part.rows) : part.rows
+    const measurement = have === 0 || rows === undefined ? part : measurementOf(rows, to >= allRows ? bootstrap : undefined)
+    if (entry === undefined) {
+      entry = {strategy, duplications, layers, added: addedLayers(duplications), params: sequenceParameterCount(breakdown, layers), measurement, ...(alpha === undefined ? {} : {alpha})}
+      memo.set(key, entry)
+      evaluations.push(entry)
+      pending.push({type: 'evaluated', strategy, label: formatDuplications(duplications), evaluations: evaluations.length, planned, measurement, candidate: entry})
+    } else {
+      entry.measurement = measurement
+    }
+    costPerBatch.set(entry, (evaluator.layersRun - before) / Math.max(1, batchesOf(to) - batchesOf(have)))
+    return entry
+  }
+  const measure = async (strategy: StrategyName | 'sweep', duplications: Duplication[], alpha?: number): Promise<Measurement> => (await ensure(strategy, duplications, allRows, alpha)).measurement
+  const metric = params.objective === 'loss' ? 'dLoss' : 'kl'
+  const racePool =
+    (strategy: StrategyName): PoolMeasure =>
+      async function* (candidates, keep) {
+        const race = raceCandidates({
+          count: candidates.length,
+          keep: Math.max(2, keep),
+          boundaries: evaluator.rowBoundaries,
+          metric,
+          seed: bootstrap.seed,
+          resamples: bootstrap.resamples,
+          extend: async (i, to) => {
+            const e = await ensure(strategy, (candidates[i] as {duplications: Duplication[]}).duplications, to)
+            return sliceRows(e.measurement.rows as RowSums, 0, to)
+          },
+        })
+        let r = await race.next()
+        while (r.done !== true) {
+          yield undefined
+          r = await race.next()
+        }
+        const entries = candidates.map((c) => memo.get(c.layers.join(',')) as EvaluatedCandidate)
+        pending.push({type: 'raced', strategy, added: entries[0]?.added ?? 0, candidates: candidates.length, survivors: r.value.survivors.length, dropped: r.value.dropped.length})
+        return entries.map((e) => ({measurement: e.measurement, complete: rowsOf(e) >= allRows}))
+      }
+  const ties: NoiseTie[] = []
+  const checkTie = (strategy: StrategyName, added: number, best: SearchState, runnerUp: SearchState | undefined): void => {
+    const a = best.measurement.rows
+    const b = runnerUp?.measurement.rows
+    if (runnerUp === undefined || a === undefined || b === undefined || a.tokens.length !== allRows || b.tokens.length !== allRows || allRows < 2) {
+      return
+    }
+    const difference = pairedDifferenceInterval(b, a, metric, resamplePlan(allRows, bootstrap))
+    if (difference[0] <= 0 && difference[1] >= 0) {
+      const objective = params.objective ?? 'kl'
+      ties.push({strategy, added, objective, difference, best: {duplications: best.duplications, value: objectiveOf(best.measurement, objective)}, runnerUp: {duplications: runnerUp.duplications, value: objectiveOf(runnerUp.measurement, objective)}})
+    }
   }
   const point = (strategy: StrategyName, duplications: Duplication[], m: Measurement, measured = true): CurvePoint => {
     const layers = expandLayers(numLayers, duplications)
-    return {strategy, added: addedLayers(duplications), duplications, layers, params: sequenceParameterCount(breakdown, layers), measured, ...m}
+    const ci = {...(m.klCi ? {klCi: m.klCi} : {}), ...(m.lossDeltaCi ? {lossDeltaCi: m.lossDeltaCi} : {}), ...(m.top1Ci ? {top1Ci: m.top1Ci} : {})}
+    return {strategy, added: addedLayers(duplications), duplications, layers, params: sequenceParameterCount(breakdown, layers), measured, kl: m.kl, loss: m.loss, lossDelta: m.lossDelta, top1: m.top1, ...ci, ...(m.probe === undefined ? {} : {probe: m.probe})}
   }
   const points: CurvePoint[] = []
   const emit = function* (p: CurvePoint): Generator<CurveEvent> {
@@ -160,6 +272,8 @@ export async function* expansionCurveIter(params: ExpansionCurveParams): AsyncGe
         objective: params.objective,
         maxKl: params.maxKl,
         measure: (d) => measure(name, d),
+        // racing drops by paired KL / loss intervals on rows: not a probe objective's measure
+        ...(params.racing === false || params.objective === 'probe' ? {} : {measurePool: racePool(name)}),
       })
       for (;;) {
         const r = await search.next()
@@ -167,6 +281,7 @@ export async function* expansionCurveIter(params: ExpansionCurveParams): AsyncGe
           break
         }
         if (r.value.type === 'level') {
+          checkTie(name, r.value.added, r.value.best, r.value.runnerUp)
           yield* emit(point(name, r.value.best.duplications, r.value.best.measurement))
           await evaluator.remember(r.value.best.layers)
         } else {
@@ -217,5 +332,19 @@ export async function* expansionCurveIter(params: ExpansionCurveParams): AsyncGe
     evaluations,
     blocks,
     layersRun: evaluator.layersRun,
+    rowCount: allRows,
+    bootstrap,
+    ties,
+    racing: {
+      enabled: params.racing !== false,
+      dropped: evaluations.filter((e) => rowsOf(e) < allRows).length,
+      layerRunsSaved: Math.round(evaluations.reduce((n, e) => n + (rowsOf(e) < allRows ? (costPerBatch.get(e) ?? 0) * (evaluator.rowBoundaries.length - batchesOf(rowsOf(e))) : 0), 0)),
+    },
+    reused,
   }
+}
+
+/** A curve without its per-row sums (what --json prints: the intervals stay, the rows are for the store). */
+export function withoutRowSums<T extends {evaluations: EvaluatedCandidate[]}>(report: T): T {
+  return {...report, evaluations: report.evaluations.map((e) => ({...e, measurement: {...e.measurement, rows: undefined}}))}
 }

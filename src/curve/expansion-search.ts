@@ -1,4 +1,5 @@
 import {UsageError} from '../errors.js'
+import type {Interval, RowSums} from '../eval/bootstrap.js'
 import {addedLayers, expandLayers, sortDuplications, type Duplication} from './layer-plan.js'
 import type {ProbeScore} from '../eval/probe.js'
 
@@ -24,6 +25,14 @@ export interface Measurement {
   top1: number
   /** Multiple-choice probe accuracy with its Wilson interval (when probe items were given). */
   probe?: ProbeScore
+  /** Predicted tokens measured (fewer than the evaluator's when racing dropped the candidate early). */
+  tokens?: number
+  /** 95% paired-bootstrap intervals (rows resampled, the same resamples for every candidate). */
+  klCi?: Interval
+  lossDeltaCi?: Interval
+  top1Ci?: Interval
+  /** Per-row sums (the bootstrap's unit), in row order. */
+  rows?: RowSums
 }
 
 export type Objective = 'kl' | 'loss' | 'probe'
@@ -37,7 +46,8 @@ export interface SearchState {
 
 export type SearchEvent =
   | {type: 'evaluated'; state: SearchState; evaluations: number}
-  | {type: 'level'; added: number; best: SearchState; kept: number}
+  /** A level done: its best state, and the runner-up when it was measured on all rows. */
+  | {type: 'level'; added: number; best: SearchState; kept: number; runnerUp?: SearchState}
 
 export function objectiveOf(m: Measurement, objective: Objective): number {
   return objective === 'kl' ? m.kl : objective === 'loss' ? m.lossDelta : -(m.probe?.accuracy ?? Number.NaN)
@@ -57,6 +67,18 @@ export function compareStates(a: SearchState, b: SearchState, objective: Objecti
   return a.layers.join(',') < b.layers.join(',') ? -1 : a.layers.join(',') > b.layers.join(',') ? 1 : 0
 }
 
+/** A layer sequence a search asks to measure. */
+export interface SearchCandidate {
+  duplications: Duplication[]
+  layers: number[]
+}
+
+/**
+ * Measures all candidates of one level together (racing): `complete` false for those dropped on
+ * part of the rows, which then rank after every complete one. Yields between measurements.
+ */
+export type PoolMeasure = (candidates: SearchCandidate[], keep: number) => AsyncGenerator<undefined, {measurement: Measurement; complete: boolean}[]>
+
 export async function* searchExpansions(params: {
   numLayers: number
   candidates: readonly Duplication[]
@@ -66,6 +88,8 @@ export async function* searchExpansions(params: {
   /** Candidates whose mean KL exceeds this are measured but never kept (the --max-kl guard-rail). */
   maxKl?: number
   measure: (duplications: Duplication[], layers: number[]) => Promise<Measurement>
+  /** When given, each level's candidates are measured together through it (racing) instead of one by one. */
+  measurePool?: PoolMeasure
 }): AsyncGenerator<SearchEvent, SearchState[]> {
   const {numLayers, candidates, maxAdd, beamWidth, measure} = params
   const objective = params.objective ?? 'kl'
@@ -75,10 +99,14 @@ export async function* searchExpansions(params: {
   if (!Number.isInteger(beamWidth) || beamWidth < 1) {
     throw new UsageError(`--beam must be a positive whole number (got ${beamWidth})`)
   }
-  const pools: SearchState[][] = Array.from({length: maxAdd + 1}, () => [])
+  // a level's candidates are measured once all of them are known (every state that can reach
+  // level a+1 extends a kept state of level a or below), so racing sees the whole level
+  const withinGuard = (state: SearchState): boolean => params.maxKl === undefined || !(state.measurement.kl > params.maxKl)
+  const waiting: SearchCandidate[][] = Array.from({length: maxAdd + 1}, () => [])
   const seen = new Set<string>()
   let kept: SearchState[] = [{duplications: [], layers: expandLayers(numLayers, []), added: 0, measurement: {kl: 0, loss: 0, lossDelta: 0, top1: 1}}]
   const best: SearchState[] = []
+  const partial = new Set<SearchState>()
   let evaluations = 0
   for (let level = 0; level < maxAdd; level++) {
     for (const state of kept) {
@@ -94,22 +122,43 @@ export async function* searchExpansions(params: {
           continue
         }
         seen.add(key)
-        const measurement = await measure(duplications, layers)
-        evaluations++
-        const next: SearchState = {duplications, layers, added: addedLayers(duplications), measurement}
-        if (params.maxKl === undefined || !(measurement.kl > params.maxKl)) {
-          pools[next.added]?.push(next)
-        }
-        yield {type: 'evaluated', state: next, evaluations}
+        waiting[addedLayers(duplications)]?.push({duplications, layers})
       }
     }
-    const pool = pools[level + 1] ?? []
-    pool.sort((a, b) => compareStates(a, b, objective))
-    kept = pool.slice(0, beamWidth)
+    const pool: SearchState[] = []
+    const due = waiting[level + 1] ?? []
+    if (params.measurePool !== undefined && due.length > 0) {
+      const race = params.measurePool(due, beamWidth)
+      let r = await race.next()
+      while (r.done !== true) {
+        r = await race.next()
+      }
+      for (const [i, c] of due.entries()) {
+        const result = r.value[i] as {measurement: Measurement; complete: boolean}
+        const next: SearchState = {...c, added: level + 1, measurement: result.measurement}
+        if (!result.complete) {
+          partial.add(next)
+        }
+        if (withinGuard(next)) {
+          pool.push(next)
+        }
+        yield {type: 'evaluated', state: next, evaluations: ++evaluations}
+      }
+    } else {
+      for (const c of due) {
+        const next: SearchState = {...c, added: level + 1, measurement: await measure(c.duplications, c.layers)}
+        if (withinGuard(next)) {
+          pool.push(next)
+        }
+        yield {type: 'evaluated', state: next, evaluations: ++evaluations}
+      }
+    }
+    pool.sort((a, b) => Number(partial.has(a)) - Number(partial.has(b)) || compareStates(a, b, objective))
+    kept = pool.slice(0, beamWidth).filter((s) => !partial.has(s))
     const top = kept[0]
     if (top) {
       best.push(top)
-      yield {type: 'level', added: level + 1, best: top, kept: kept.length}
+      yield {type: 'level', added: level + 1, best: top, kept: kept.length, ...(pool[1] !== undefined && !partial.has(pool[1]) ? {runnerUp: pool[1]} : {})}
     }
   }
   return best

@@ -114,7 +114,7 @@ export async function* measureCurveIter(params: MeasureCurveParams): AsyncGenera
       holdout = await createHoldoutCheck({decoder, batches: batchesOf(held.rows), source: params.holdout.source, texts: params.holdout.texts.length, seed: params.seed})
     }
     const scorer = params.probe === undefined ? undefined : await createProbeScorer({decoder, tokenizer, items: params.probe, batchSize})
-    const kl = await createCurveEvaluator({decoder, batches: batchesOf(windows.rows), prefixCache: params.prefixCache, cacheBytes: params.cacheBytes})
+    const kl = await createCurveEvaluator({decoder, batches: batchesOf(windows.rows), prefixCache: params.prefixCache, cacheBytes: params.cacheBytes, bootstrap: params.bootstrap})
     const evaluator = scorer === undefined ? kl : withProbe(kl, scorer)
     const report = yield* expansionCurveIter({...params, evaluator, breakdown})
     if (holdout !== undefined) {

@@ -13,7 +13,8 @@ import {toYaml} from '../mergekit/to-yaml.js'
 import type {MergeConfig} from '../mergekit/merge-config.js'
 import {renderPlanFormat, type PlanFormat} from './plan-format.js'
 import {measureCurveIter, type MeasureCurveEvent, type MeasureCurveParams} from './measure-curve.js'
-import type {CurvePoint, CurveReport} from './expansion-curve.js'
+import type {CurvePoint, CurveReport, NoiseTie, RacingSummary} from './expansion-curve.js'
+import type {Interval} from '../eval/bootstrap.js'
 import {expandLayers, formatDuplications, type Duplication} from './layer-plan.js'
 import {baseParameterCount, sequenceParameterCount} from '../model/parameter-count.js'
 import {resolveTargetSize, type ResolvedTarget, type TargetSize} from './target-size.js'
@@ -21,7 +22,6 @@ import {strategyOf, type StrategyName} from './strategies.js'
 import type {FormatDecision} from '../onnx/weight-format.js'
 import type {HoldoutFigure} from './holdout-check.js'
 import type {GuardFlag, ProbeScore} from './probe-objective.js'
-import type {Interval} from '../eval/bootstrap.js'
 
 /**
  * `dlec plan` as a library call: resolves the target size to a number of added layers, lets the
@@ -62,6 +62,14 @@ export interface PlanReport {
   loss?: number
   lossDelta: number
   top1: number
+  /** 95% paired-bootstrap intervals of the plan's measurement (absent by construction). */
+  klCi?: Interval
+  lossDeltaCi?: Interval
+  top1Ci?: Interval
+  /** The choice was within noise: the runner-up could not be told apart from it. */
+  tie?: NoiseTie
+  /** What racing did while measuring (absent when nothing was measured). */
+  racing?: RacingSummary & {layersRun: number}
   tokens?: number
   config: MergeConfig
   yaml: string
@@ -94,12 +102,13 @@ export interface PlanQuality {
 }
 
 /** The plan's quality figure: held-out when measured so, else the selection figure. */
-export function planQuality(r: Pick<PlanReport, 'holdout' | 'kl' | 'loss' | 'lossDelta' | 'top1' | 'tokens'>): PlanQuality {
+export function planQuality(r: Pick<PlanReport, 'holdout' | 'kl' | 'loss' | 'lossDelta' | 'top1' | 'tokens' | 'klCi' | 'lossDeltaCi' | 'top1Ci'>): PlanQuality {
   const h = r.holdout
   if (h !== undefined) {
     return {split: 'holdout', kl: h.kl, klCi: h.klCi, loss: h.loss, lossDelta: h.lossDelta, lossDeltaCi: h.lossDeltaCi, top1: h.top1, top1Ci: h.top1Ci, tokens: h.tokens}
   }
-  return {split: 'selection', kl: r.kl, ...(r.loss === undefined ? {} : {loss: r.loss}), lossDelta: r.lossDelta, top1: r.top1, ...(r.tokens === undefined ? {} : {tokens: r.tokens})}
+  const ci = {...(r.klCi ? {klCi: r.klCi} : {}), ...(r.lossDeltaCi ? {lossDeltaCi: r.lossDeltaCi} : {}), ...(r.top1Ci ? {top1Ci: r.top1Ci} : {})}
+  return {split: 'selection', kl: r.kl, ...(r.loss === undefined ? {} : {loss: r.loss}), lossDelta: r.lossDelta, top1: r.top1, ...(r.tokens === undefined ? {} : {tokens: r.tokens}), ...ci}
 }
 
 export async function* planExpansionIter(params: PlanExpansionParams): AsyncGenerator<MeasureCurveEvent, PlanReport> {
@@ -119,7 +128,7 @@ export async function* planExpansionIter(params: PlanExpansionParams): AsyncGene
   const exact = strategy.kind === 'placement' && !strategy.measured ? strategy : undefined
   const k = target.addLayers
   let measured: PlanReport['curve']
-  let chosen: {duplications: Duplication[]; kl: number; loss?: number; lossDelta: number; top1: number; tokens?: number; source: PlanReport['source']; weightFormat?: FormatDecision; alpha?: number; holdout?: HoldoutFigure; probe?: ProbeScore}
+  let chosen: {duplications: Duplication[]; kl: number; loss?: number; lossDelta: number; top1: number; tokens?: number; source: PlanReport['source']; weightFormat?: FormatDecision; alpha?: number; holdout?: HoldoutFigure; probe?: ProbeScore; klCi?: Interval; lossDeltaCi?: Interval; top1Ci?: Interval; tie?: NoiseTie; racing?: PlanReport['racing']}
   let probeOf: Pick<PlanReport, 'probe' | 'flagged'> = {}
   if (params.storedPoint && (params.holdout !== undefined || params.probe !== undefined)) {
     throw new UsageError(`--from-db takes a stored point without measuring: ${params.holdout !== undefined ? 'a held-out re-check (--holdout, --holdout-split)' : '--probe'} needs a measured plan (drop --from-db)`)
@@ -145,7 +154,8 @@ export async function* planExpansionIter(params: PlanExpansionParams): AsyncGene
     if (params.maxKl !== undefined && point.kl > params.maxKl) {
       throw new UsageError(`${params.strategy} places ${k} layers at ${formatDuplications(point.duplications)} with mean KL ${point.kl.toFixed(5)}, over --max-kl ${params.maxKl}: no plan written`)
     }
-    chosen = {...point, tokens: curve.tokens, source: 'measured', weightFormat: curve.weightFormat}
+    const tie = curve.ties.find((t) => t.added === k)
+    chosen = {...point, tokens: curve.tokens, source: 'measured', weightFormat: curve.weightFormat, racing: {...curve.racing, layersRun: curve.layersRun}, ...(tie ? {tie} : {})}
     if (curve.probe !== undefined && point.probe !== undefined) {
       probeOf = {probe: {plan: point.probe, base: curve.probe.base, ...(curve.probe.maxKl === undefined ? {} : {maxKl: curve.probe.maxKl})}, flagged: curve.flagged ?? []}
     }
@@ -178,6 +188,11 @@ export async function* planExpansionIter(params: PlanExpansionParams): AsyncGene
     loss: chosen.loss,
     lossDelta: chosen.lossDelta,
     top1: chosen.top1,
+    ...(chosen.klCi ? {klCi: chosen.klCi} : {}),
+    ...(chosen.lossDeltaCi ? {lossDeltaCi: chosen.lossDeltaCi} : {}),
+    ...(chosen.top1Ci ? {top1Ci: chosen.top1Ci} : {}),
+    ...(chosen.tie ? {tie: chosen.tie} : {}),
+    ...(chosen.racing ? {racing: chosen.racing} : {}),
     tokens: chosen.tokens,
     config,
     yaml,

@@ -29,6 +29,7 @@ export async function createProbeScorer(params: {decoder: Decoder; tokenizer: Te
 
 /** The evaluator with each measurement's probe score added (`measurement.probe`). */
 export function withProbe(evaluator: CurveEvaluator, scorer: ProbeScorer): CurveEvaluator {
+  const known = new Map<string, Promise<ProbeScore>>()
   return {
     get numLayers() {
       return evaluator.numLayers
@@ -45,10 +46,24 @@ export function withProbe(evaluator: CurveEvaluator, scorer: ProbeScorer): Curve
     get blockInfluence() {
       return evaluator.blockInfluence
     },
+    get rows() {
+      return evaluator.rows
+    },
+    get rowBoundaries() {
+      return evaluator.rowBoundaries
+    },
     remember: (layers) => evaluator.remember(layers),
-    async measure(layers): Promise<Measurement> {
-      const m = await evaluator.measure(layers)
-      return {...m, probe: await scorer.score(layers)}
+    async measure(layers, options): Promise<Measurement> {
+      const m = await evaluator.measure(layers, options)
+      // the probe items are scored once per sequence (racing measures a sequence on several row
+      // ranges); soft copies (scaled positions) are not probe-scored: the scorer runs unscaled layers
+      if (options?.scales?.some((s) => s !== undefined) === true) {
+        return m
+      }
+      const key = layers.join(',')
+      const score = known.get(key) ?? scorer.score(layers)
+      known.set(key, score)
+      return {...m, probe: await score}
     },
   }
 }

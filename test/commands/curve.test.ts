@@ -104,8 +104,9 @@ describe('dlec curve', () => {
   })
 
   it('--cache-memory 0 gives the same curve with more layer runs', async () => {
+    // one store each: a rerun into the same store would reuse the stored candidates
     const run = async (extra: string[]): Promise<{points: Point[]; layersRun: number}> => {
-      const r = await dlec(['curve', STORIES, '--data', DATA, '--max-add', '2', '--strategy', 'greedy', '--db', join(TMP, 'mem.duckdb'), '--json', ...extra], {env: ENV})
+      const r = await dlec(['curve', STORIES, '--data', DATA, '--max-add', '2', '--strategy', 'greedy', '--db', join(TMP, `mem${extra.length}.duckdb`), '--json', ...extra], {env: ENV})
       assert.equal(r.code, 0, r.stderr)
       return JSON.parse(r.stdout) as {points: Point[]; layersRun: number}
     }

@@ -37,6 +37,8 @@ export function renderEvent(e: PipelineEvent): ProgressUpdate | ProgressUpdate[]
       return {kind: 'bar', task: 'measure', done: e.evaluations, total: Math.max(e.planned, e.evaluations), unit: 'candidates'}
     case 'point':
       return undefined
+    case 'raced':
+      return {kind: 'note', text: `${e.strategy} +${e.added}: racing measured ${e.survivors} of ${e.candidates} candidates on all rows (${e.dropped} clearly worse on part of them)`}
     case 'batch':
       return {kind: 'bar', task: 'profile', done: e.done, total: e.total, unit: 'samples'}
     case 'download-start':

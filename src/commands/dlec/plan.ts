@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
 import {evaluationInputsOf, measureFlags, measureOptionsOf, modelFlags, singleStrategy, targetFlags, targetFromFlags} from '../../cli/flags.js'
 import {renderEvent} from '../../cli/render/events.js'
-import {renderPlanLines, renderPlanQuality} from '../../cli/render/plan-report.js'
+import {renderPlanLines, renderPlanNotes, renderPlanQuality} from '../../cli/render/plan-report.js'
 import {renderPlanChecks} from '../../cli/render/holdout-report.js'
 import {dataHash, findCurvePoint, recordPlan} from '../../curve/curve-store.js'
 import {planExpansionIter, type PlanReport} from '../../curve/plan-expansion.js'
@@ -53,7 +53,7 @@ ${describeStrategies()}`
       }
       const how = r.source === 'construction' ? 'by construction' : r.source === 'store' ? `from ${flags.db}` : `measured on ${r.tokens} tokens`
       this.log(`${r.holdout === undefined ? 'quality  ' : 'selection'}   ${renderPlanQuality(r, how)}`)
-      for (const line of renderPlanChecks(r)) {
+      for (const line of [...renderPlanNotes(r), ...renderPlanChecks(r)]) {
         this.log(line)
       }
       this.log(`wrote       ${r.out} (${r.format}; plan recorded in ${flags.db})`)
