@@ -27,7 +27,7 @@ interface Candidate {
 }
 
 async function sweep(data: string, db: string): Promise<Candidate[]> {
-  const r = await dlec(['curve', STORIES, '--data', data, '--max-add', '1', '--strategy', 'greedy', '--candidates', 'all', '--db', db, '--json'], {env: ENV})
+  const r = await dlec(['curve', STORIES, '--data', data, '--max-add', '1', '--strategy', 'greedy', '--candidates', 'all', '--no-racing', '--db', db, '--json'], {env: ENV})
   assert.equal(r.code, 0, r.stderr)
   const report = JSON.parse(r.stdout) as {tokens: number; evaluations: {layers: number[]; measurement: {kl: number; loss: number; top1: number}}[]}
   return report.evaluations.map((e) => ({layers: JSON.stringify(e.layers), kl: e.measurement.kl, loss: e.measurement.loss, top1: e.measurement.top1, tokens: report.tokens}))
