@@ -155,7 +155,8 @@ export async function* planExpansionIter(params: PlanExpansionParams): AsyncGene
       throw new UsageError(`${params.strategy} places ${k} layers at ${formatDuplications(point.duplications)} with mean KL ${point.kl.toFixed(5)}, over --max-kl ${params.maxKl}: no plan written`)
     }
     const tie = curve.ties.find((t) => t.added === k)
-    chosen = {...point, tokens: curve.tokens, source: 'measured', weightFormat: curve.weightFormat, racing: {...curve.racing, layersRun: curve.layersRun}, ...(tie ? {tie} : {})}
+    // racing is a search's: a placement strategy measures its one plan per size, nothing to race
+    chosen = {...point, tokens: curve.tokens, source: 'measured', weightFormat: curve.weightFormat, ...(strategy.kind === 'search' ? {racing: {...curve.racing, layersRun: curve.layersRun}} : {}), ...(tie ? {tie} : {})}
     if (curve.probe !== undefined && point.probe !== undefined) {
       probeOf = {probe: {plan: point.probe, base: curve.probe.base, ...(curve.probe.maxKl === undefined ? {} : {maxKl: curve.probe.maxKl})}, flagged: curve.flagged ?? []}
     }
