@@ -66,6 +66,9 @@ export interface GenerateReport {
   tokensPerSecond: number
 }
 
+/** Ids before the new ones that token texts are decoded with (spaces and merged characters depend on them). */
+const DECODE_CONTEXT = 8
+
 /**
  * Greedy or sampled text from a model, or from a layer sequence of it run zero-copy, before anything
  * is merged. With the KV cache (default) the prompt runs once and every later token runs alone
@@ -100,7 +103,11 @@ export async function* generateIter(params: GenerateParams): AsyncGenerator<Gene
     const promptText = tokenizer.decode(promptIds)
     const all = [...promptIds]
     const tokens: number[] = []
-    let shown = promptText
+    // Token texts come from decoding a short window of the latest ids (not the whole text again
+    // every token): the ids from `from` decode to `shown`, and what a new id adds to it is the next
+    // text, once it is no longer an incomplete character.
+    let from = Math.max(0, all.length - DECODE_CONTEXT)
+    let shown = tokenizer.decode(all.slice(from))
     let past: KvState | undefined
     let stopReason: GenerateReport['stopReason'] = 'max-new-tokens'
     await decoder.prepare(kvCache ? {layers, scales, kvCache} : {layers, scales, outputs: {logits: 'last'}})
@@ -125,11 +132,16 @@ export async function* generateIter(params: GenerateParams): AsyncGenerator<Gene
       const id = pickToken(logits, sampling, random)
       all.push(id)
       tokens.push(id)
-      const decoded = tokenizer.decode(all)
+      const decoded = tokenizer.decode(all.slice(from))
       let text = ''
       if (!decoded.endsWith('\uFFFD') && decoded.startsWith(shown)) {
         text = decoded.slice(shown.length)
-        shown = decoded
+        if (all.length - from > 2 * DECODE_CONTEXT) {
+          from = all.length - DECODE_CONTEXT
+          shown = tokenizer.decode(all.slice(from))
+        } else {
+          shown = decoded
+        }
       }
       yield {type: 'token', index, id, text}
       if (stops.has(id)) {

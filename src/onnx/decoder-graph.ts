@@ -173,8 +173,9 @@ export function buildKvCacheGraph(params: KvCacheGraphParams): Uint8Array {
     g.output(g.op('Squeeze', [v, axis2]), presentValue(slot), 'float', dims)
     return {k5: k, v5: v}
   }
-  const {ctx, initializer} = blockContext({g, spec, weights, B, T, positions, keyPositions, cache})
-  if ((params.fused ?? true) && fusedAttentionFits(spec, layers)) {
+  const fused = (params.fused ?? true) && fusedAttentionFits(spec, layers)
+  const {ctx, initializer} = blockContext({g, spec, weights, B, T, positions, keyPositions, cache, join: fused})
+  if (fused) {
     ctx.fused = fusedContext(g, spec, B, T, total, keyPositions, past)
   }
   let x = embed(ctx, weights, ids, positions)
@@ -260,6 +261,8 @@ interface ContextParams {
   /** int64 [B, keys] (1 = token); undefined: every key is a token. */
   keyMask?: string
   cache?: BlockContext['cache']
+  /** Offer `joinedLinear` (KV-cache graphs). */
+  join?: boolean
 }
 
 /** The block context of one graph: weight lookup (initializers added once), shapes, rotary tables, masks. */
@@ -304,6 +307,7 @@ function blockContext(p: ContextParams): {ctx: BlockContext; initializer: (name:
       return name
     },
     linear: (x, weight, bias, name) => linear(g, spec, weights, initializer, x, weight, bias, name),
+    joinedLinear: p.join === true ? (x, ws, bs, name) => joinedLinear(g, spec, weights, x, ws, bs, name) : undefined,
     shapes,
     rope: spec.rope ? ropeTables(g, p.positions, spec.rope.invFreq) : undefined,
     mask(window) {
@@ -389,6 +393,18 @@ function linear(
   initializer(weight)
   const transB = BLOCK_KINDS[spec.blockKind].conv1d ? 0 : 1
   return g.op('Gemm', bias === undefined ? [x, weight] : [x, weight, bias], {transB}, {name})
+}
+
+/** x [N, in] times float weights [out_i, in] joined along the outputs (see BlockContext.joinedLinear). */
+function joinedLinear(g: GraphBuilder, spec: DecoderSpec, weights: GraphWeights, x: string, ws: string[], bs: (string | undefined)[], name: string): string | undefined {
+  const stored = ws.some((w) => weights.quantized?.(w) !== undefined || weights.w8?.(w) !== undefined)
+  const someBias = bs.some((b) => b !== undefined)
+  if (BLOCK_KINDS[spec.blockKind].conv1d || stored || (someBias && bs.some((b) => b === undefined))) {
+    return undefined
+  }
+  const weight = g.op('Concat', ws, {axis: 0}, {name: `${name}_w`})
+  const bias = someBias ? g.op('Concat', bs as string[], {axis: 0}, {name: `${name}_b`}) : undefined
+  return g.op('Gemm', bias === undefined ? [x, weight] : [x, weight, bias], {transB: 1}, {name})
 }
 
 function ropeTables(g: GraphBuilder, positions: string, invFreq: number[]): {cos: string; sin: string} {

@@ -15,10 +15,21 @@ export function attention(ctx: BlockContext, x: string, layer: number, slot: num
   const p = `l${layer}_attn`
   const qDim = spec.heads * spec.headDim
   const kvDim = spec.kvHeads * spec.headDim
+  const fused = ctx.weight('qkv_proj', layer)
+  if (ctx.fused !== undefined && (ctx.weight('q_norm', layer) === undefined || ctx.weight('k_norm', layer) === undefined)) {
+    // GroupQueryAttention takes the queries, keys and values packed [N, (heads + 2 kvHeads) d]:
+    // one projection where the checkpoint stores them fused or the weights can be joined.
+    const qkv =
+      fused === undefined
+        ? ctx.joinedLinear?.(x, (['q_proj', 'k_proj', 'v_proj'] as const).map((r) => ctx.need(r, layer)), [ctx.weight('q_bias', layer), ctx.weight('k_bias', layer), ctx.weight('v_bias', layer)], `${p}_qkv`)
+        : ctx.linear(x, fused, ctx.weight('qkv_bias', layer), `${p}_qkv`)
+    if (qkv !== undefined) {
+      return ctx.linear(fusedAttention(ctx, ctx.fused, {qkv}, layer, slot), ctx.need('o_proj', layer), ctx.weight('o_bias', layer), `${p}_o`)
+    }
+  }
   let q: string
   let k: string
   let v: string
-  const fused = ctx.weight('qkv_proj', layer)
   if (fused === undefined) {
     q = ctx.linear(x, ctx.need('q_proj', layer), ctx.weight('q_bias', layer), `${p}_q`)
     k = ctx.linear(x, ctx.need('k_proj', layer), ctx.weight('k_bias', layer), `${p}_k`)
@@ -28,7 +39,7 @@ export function attention(ctx: BlockContext, x: string, layer: number, slot: num
     ;[q, k, v] = g.opMulti('Split', [qkv, g.constInt64([qDim, kvDim, kvDim])], {axis: -1}, {name: `${p}_split`, outputs: 3}) as [string, string, string]
   }
   if (ctx.fused !== undefined) {
-    return ctx.linear(fusedAttention(ctx, ctx.fused, q, k, v, layer, slot), ctx.need('o_proj', layer), ctx.weight('o_bias', layer), `${p}_o`)
+    return ctx.linear(fusedAttention(ctx, ctx.fused, {q, k, v}, layer, slot), ctx.need('o_proj', layer), ctx.weight('o_bias', layer), `${p}_o`)
   }
   // [N, heads*d] -> [B, T, nKv, group, d] -> [B, nKv, group, T, d]
   const heads5 = (t: string, shape: string, name: string): string =>

@@ -15,6 +15,13 @@ export interface BlockContext {
   need(role: WeightRole, layer?: number): string
   /** A projection `x[N, in] -> [N, out]` of a stored weight (HF Linear [out,in], or Conv1D [in,out]). */
   linear(x: string, weight: string, bias: string | undefined, name: string): string
+  /**
+   * KV-cache graphs only: one projection of x by float weights ([out, in] each, with their biases)
+   * joined along the outputs, as a Concat of the initializers that ONNX Runtime folds when it loads
+   * the graph (one matrix product instead of several); undefined when a weight is quantized or
+   * stored [in, out], or only some have biases (then they stay separate projections).
+   */
+  joinedLinear?(x: string, weights: string[], biases: (string | undefined)[], name: string): string | undefined
   /** Shape tensors: [B, T] and friends, built once. */
   shapes: {
     /** [B, T] as an int64 tensor (for reshaping per-token values). */

@@ -6,7 +6,7 @@ import type {BlockContext, FusedAttention} from './block-context.js'
  * the spec's scale (decoder-graph.ts fusedAttentionFits says when it is used). q, k, v are the projections [N, dim]; q/k
  * norms (Qwen3) are applied first, per head. Returns [N, heads * headDim].
  */
-export function fusedAttention(ctx: BlockContext, fused: FusedAttention, q: string, k: string, v: string, layer: number, slot: number): string {
+export function fusedAttention(ctx: BlockContext, fused: FusedAttention, projected: {q: string; k: string; v: string} | {qkv: string}, layer: number, slot: number): string {
   const {g, spec} = ctx
   const p = `l${layer}_gqa`
   const qDim = spec.heads * spec.headDim
@@ -18,14 +18,22 @@ export function fusedAttention(ctx: BlockContext, fused: FusedAttention, q: stri
     const normed = g.op('RMSNormalization', [h4, weight], {axis: -1, epsilon: {float: spec.normEps}}, {name: `${name}_n`})
     return g.op('Reshape', [normed, fused.shape3(heads * spec.headDim)], {}, {name: `${name}_3d`})
   }
-  const qNorm = ctx.weight('q_norm', layer)
-  const kNorm = ctx.weight('k_norm', layer)
-  const both = qNorm !== undefined && kNorm !== undefined
-  const q3 = perHead(q, spec.heads, both ? qNorm : undefined, `${p}_q`)
-  const k3 = perHead(k, spec.kvHeads, both ? kNorm : undefined, `${p}_k`)
-  const v3 = perHead(v, spec.kvHeads, undefined, `${p}_v`)
+  let qkv3: string[]
+  if ('qkv' in projected) {
+    // Packed: GroupQueryAttention splits [B, T, (heads + 2 kvHeads) d] itself (key and value inputs empty).
+    qkv3 = [perHead(projected.qkv, spec.heads + 2 * spec.kvHeads, undefined, `${p}_qkv`), '', '']
+  } else {
+    const qNorm = ctx.weight('q_norm', layer)
+    const kNorm = ctx.weight('k_norm', layer)
+    const both = qNorm !== undefined && kNorm !== undefined
+    qkv3 = [
+      perHead(projected.q, spec.heads, both ? qNorm : undefined, `${p}_q`),
+      perHead(projected.k, spec.kvHeads, both ? kNorm : undefined, `${p}_k`),
+      perHead(projected.v, spec.kvHeads, undefined, `${p}_v`),
+    ]
+  }
   const rope = fused.rope
-  const inputs = [q3, k3, v3, fused.pastKey(slot), fused.pastValue(slot), fused.seqlensK, fused.totalLength, ...(rope ? [rope.cos, rope.sin] : [])]
+  const inputs = [...qkv3, fused.pastKey(slot), fused.pastValue(slot), fused.seqlensK, fused.totalLength, ...(rope ? [rope.cos, rope.sin] : [])]
   const [out, presentK, presentV] = g.opMulti(
     'GroupQueryAttention',
     inputs,
