@@ -2,13 +2,14 @@ import {resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {DlecCommand} from '../../cli/base-command.js'
 import {evaluationInputsOf, measureFlags, measureOptionsOf, modelFlags} from '../../cli/flags.js'
-import {renderCurveReport, renderStoredCurve} from '../../cli/render/curve-table.js'
+import {renderCurveReport} from '../../cli/render/curve-table.js'
+import {redrawStoredCurve} from '../../cli/stored-curve.js'
 import {UsageError} from '../../errors.js'
 import {renderEvent} from '../../cli/render/events.js'
 import {blockHeatmap} from '../../curve/block-heatmap.js'
 import {curveChart} from '../../curve/curve-charts.js'
 import {probeChart} from '../../curve/probe-chart.js'
-import {dataHash, loadReusable, loadStoredCurve, measurementOptions, recordCurve, recordCandidates, type StoredCurve} from '../../curve/curve-store.js'
+import {dataHash, loadReusable, measurementOptions, recordCurve, recordCandidates, type StoredCurve} from '../../curve/curve-store.js'
 import {withoutRowSums, type EvaluatedCandidate} from '../../curve/expansion-curve.js'
 import {profileScores} from '../../curve/profile-scores.js'
 import {checkChartPath, writeChart} from '../../plot/write-chart.js'
@@ -57,26 +58,9 @@ ${describeStrategies()}`
     const model = await this.loadModelArg(args.model, flags)
     const inputs = await evaluationInputsOf(flags)
     const {texts} = inputs
-    const charts = [['curve', flags.plot, curveChart], ['heat-map', flags.heatmap, blockHeatmap]] as const
     if (flags['from-db']) {
-      if (flags['probe-plot'] !== undefined || inputs.holdout !== undefined) {
-        throw new UsageError(`--from-db redraws stored measurements: ${flags['probe-plot'] === undefined ? 'a held-out re-check' : '--probe-plot'} needs a measured curve (drop --from-db)`)
-      }
-      const stored = await loadStoredCurve({dbPath: flags.db, model: model.identity, data: texts === undefined ? undefined : dataHash(texts)})
-      if (stored === undefined) {
-        throw new UsageError(`${flags.db}: no stored curve of ${model.identity}${texts === undefined ? '' : ` on ${flags.data}`}: run \`dlec curve\` without --from-db first`)
-      }
-      for (const [, path, chart] of charts) {
-        if (path !== undefined) {
-          await writeChart({layout: chart(stored), path})
-        }
-      }
-      if (!this.jsonEnabled()) {
-        for (const line of renderStoredCurve({report: stored, db: flags.db, charts: charts.map(([what, path]) => [what, path])})) {
-          this.log(line)
-        }
-      }
-      return withoutRowSums(stored)
+      const log = this.jsonEnabled() ? undefined : (line: string): void => this.log(line)
+      return redrawStoredCurve({db: flags.db, model: model.identity, texts, data: flags.data, plot: flags.plot, heatmap: flags.heatmap, probePlot: flags['probe-plot'], holdout: inputs.holdout !== undefined, log})
     }
     if (texts === undefined || flags['max-add'] === undefined) {
       throw new UsageError(`--${texts === undefined ? 'data' : 'max-add'} is required (except with --from-db)`)
@@ -100,7 +84,7 @@ ${describeStrategies()}`
       onInterrupt: async () => `kept ${await recordCandidates({...store, candidates: measured})} measured candidate(s) in ${flags.db}`,
     })
     const stored = await recordCurve({...store, report})
-    const measuredCharts = [...charts, ['probe trade-off', flags['probe-plot'], probeChart]] as const
+    const measuredCharts = [['curve', flags.plot, curveChart], ['heat-map', flags.heatmap, blockHeatmap], ['probe trade-off', flags['probe-plot'], probeChart]] as const
     for (const [, path, chart] of measuredCharts) {
       if (path !== undefined) {
         await writeChart({layout: chart(report), path})
