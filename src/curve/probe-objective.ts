@@ -1,7 +1,7 @@
 import type {Decoder} from '../onnx/open-decoder.js'
 import type {TextTokenizer} from '../tokenizer/load-tokenizer.js'
 import {probeAccuracy, probeScoreOf, type ProbeItem, type ProbeScore} from '../eval/probe.js'
-import type {CurveEvaluator} from './curve-evaluator.js'
+import type {CurveEvaluator, MeasureOptions} from './curve-evaluator.js'
 import type {Measurement} from './expansion-search.js'
 
 /**
@@ -30,30 +30,11 @@ export async function createProbeScorer(params: {decoder: Decoder; tokenizer: Te
 /** The evaluator with each measurement's probe score added (`measurement.probe`). */
 export function withProbe(evaluator: CurveEvaluator, scorer: ProbeScorer): CurveEvaluator {
   const known = new Map<string, Promise<ProbeScore>>()
-  return {
-    get numLayers() {
-      return evaluator.numLayers
-    },
-    get tokens() {
-      return evaluator.tokens
-    },
-    get baseLoss() {
-      return evaluator.baseLoss
-    },
-    get layersRun() {
-      return evaluator.layersRun
-    },
-    get blockInfluence() {
-      return evaluator.blockInfluence
-    },
-    get rows() {
-      return evaluator.rows
-    },
-    get rowBoundaries() {
-      return evaluator.rowBoundaries
-    },
-    remember: (layers) => evaluator.remember(layers),
-    async measure(layers, options): Promise<Measurement> {
+  // every other member (numLayers, tokens, layersRun, rows, remember, ...) is the evaluator's own,
+  // read through the prototype, so live counters stay live
+  const wrapped = Object.create(evaluator) as CurveEvaluator
+  return Object.assign(wrapped, {
+    async measure(layers: readonly number[], options?: MeasureOptions): Promise<Measurement> {
       const m = await evaluator.measure(layers, options)
       // the probe items are scored once per sequence (racing measures a sequence on several row
       // ranges); soft copies (scaled positions) are not probe-scored: the scorer runs unscaled layers
@@ -65,7 +46,7 @@ export function withProbe(evaluator: CurveEvaluator, scorer: ProbeScorer): Curve
       known.set(key, score)
       return {...m, probe: await score}
     },
-  }
+  })
 }
 
 /** A candidate whose probe score beats the original's while its KL exceeds the --max-kl guard. */
