@@ -31,7 +31,8 @@ function leftovers(dir: string): string[] {
 }
 
 /** stderr without the debug lines (DEBUG=dlec:events). */
-const userLines = (stderr: string): string[] => stderr.split('\n').filter((l) => l.trim() !== '' && !/^\s*dlec:/.test(l) && !/dlec:events/.test(l))
+/** What the user reads on stderr besides the traces and the progress notes of the search (e.g. `greedy +1: racing measured ...`). */
+const userLines = (stderr: string): string[] => stderr.split('\n').filter((l) => l.trim() !== '' && !/^\s*dlec:/.test(l) && !/dlec:events/.test(l) && !/^\w+ \+\d+: racing measured /.test(l))
 
 describe('one model value', () => {
   it('dlec plan reads config.json once and each safetensors header once', async () => {
