@@ -2,8 +2,8 @@ import {createHash} from 'node:crypto'
 import {insertEvals, listEvals, type EvalRecord, type StoredEval} from '../store/evals.js'
 import {openStore} from '../store/open-store.js'
 import type {RowSums} from '../eval/bootstrap.js'
-import type {Measurement} from './expansion-search.js'
-import type {CurvePoint, CurveReport, EvaluatedCandidate, NoiseTie, RacingSummary} from './expansion-curve.js'
+import {intervalsOf, type Measurement} from './expansion-search.js'
+import type {CurvePoint, CurveReport, EvaluatedCandidate} from './expansion-curve.js'
 import type {Duplication} from './layer-plan.js'
 import type {StrategyName} from './strategies.js'
 import type {HoldoutFigure} from './holdout-check.js'
@@ -214,30 +214,14 @@ export async function recordPlan(params: CurveContext & {strategy: StrategyName;
 }
 
 function pointCi(r: StoredEval): Pick<CurvePoint, 'klCi' | 'lossDeltaCi' | 'top1Ci'> {
-  return {...(r.klCi ? {klCi: r.klCi} : {}), ...(r.lossDeltaCi ? {lossDeltaCi: r.lossDeltaCi} : {}), ...(r.top1Ci ? {top1Ci: r.top1Ci} : {})}
+  return intervalsOf(r)
 }
 
 /** The curve-wide figures stored with a curve's first point. */
-export interface StoredCurveSummary {
-  numLayers: number
-  tokens: number
-  baseLoss: number
-  baseParams: number
-  blockInfluence: number[]
-  layersRun: number
-  rowCount: number
-  bootstrap: {resamples: number; seed: number; level: number}
-  ties: NoiseTie[]
-  racing: RacingSummary
-  reused: number
-}
+export type StoredCurveSummary = Omit<CurveReport, 'points' | 'evaluations' | 'blocks'>
 
 /** A curve read back from the store (`dlec curve --from-db`): its points, candidates and figures. */
-export interface StoredCurve extends StoredCurveSummary {
-  points: CurvePoint[]
-  evaluations: EvaluatedCandidate[]
-  blocks: CurveReport['blocks']
-}
+export type StoredCurve = CurveReport
 
 const candidateOf = (r: StoredEval): EvaluatedCandidate => {
   const extra = r.extra ?? {}

@@ -2,7 +2,7 @@ import {InterruptedError, UsageError} from '../errors.js'
 import {candidateBand, candidateBlocks, type CandidateSpec} from './candidate-blocks.js'
 import {measurementOf, type CurveEvaluator} from './curve-evaluator.js'
 import {concatRows, pairedDifferenceInterval, resamplePlan, sliceRows, type BootstrapOptions, type Interval, type RowSums} from '../eval/bootstrap.js'
-import {objectiveOf, searchExpansions, type Measurement, type Objective, type PoolMeasure, type SearchState} from './expansion-search.js'
+import {intervalsOf, objectiveOf, searchExpansions, type Measurement, type Objective, type PoolMeasure, type SearchState} from './expansion-search.js'
 import {raceCandidates} from './racing.js'
 import {addedLayers, expandLayers, formatDuplications, type Duplication} from './layer-plan.js'
 import {sequenceParameterCount, type ParameterBreakdown} from '../model/parameter-count.js'
@@ -232,7 +232,7 @@ export async function* expansionCurveIter(params: ExpansionCurveParams): AsyncGe
   }
   const point = (strategy: StrategyName, duplications: Duplication[], m: Measurement, measured = true): CurvePoint => {
     const layers = expandLayers(numLayers, duplications)
-    const ci = {...(m.klCi ? {klCi: m.klCi} : {}), ...(m.lossDeltaCi ? {lossDeltaCi: m.lossDeltaCi} : {}), ...(m.top1Ci ? {top1Ci: m.top1Ci} : {})}
+    const ci = intervalsOf(m)
     return {strategy, added: addedLayers(duplications), duplications, layers, params: sequenceParameterCount(breakdown, layers), measured, kl: m.kl, loss: m.loss, lossDelta: m.lossDelta, top1: m.top1, ...ci, ...(m.probe === undefined ? {} : {probe: m.probe})}
   }
   const points: CurvePoint[] = []

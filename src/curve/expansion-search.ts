@@ -35,6 +35,13 @@ export interface Measurement {
   rows?: RowSums
 }
 
+type Intervals = Pick<Measurement, 'klCi' | 'lossDeltaCi' | 'top1Ci'>
+
+/** The intervals a measurement (or a stored row, whose missing ones are null) has, and no others. */
+export function intervalsOf(m: {[K in keyof Intervals]?: Intervals[K] | null}): Intervals {
+  return {...(m.klCi ? {klCi: m.klCi} : {}), ...(m.lossDeltaCi ? {lossDeltaCi: m.lossDeltaCi} : {}), ...(m.top1Ci ? {top1Ci: m.top1Ci} : {})}
+}
+
 export type Objective = 'kl' | 'loss' | 'probe'
 
 export interface SearchState {

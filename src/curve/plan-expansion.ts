@@ -1,3 +1,4 @@
+import {intervalsOf} from './expansion-search.js'
 import {existsSync, statSync} from 'node:fs'
 import {realpath} from 'node:fs/promises'
 import {join, resolve, sep} from 'node:path'
@@ -107,7 +108,7 @@ export function planQuality(r: Pick<PlanReport, 'holdout' | 'kl' | 'loss' | 'los
   if (h !== undefined) {
     return {split: 'holdout', kl: h.kl, klCi: h.klCi, loss: h.loss, lossDelta: h.lossDelta, lossDeltaCi: h.lossDeltaCi, top1: h.top1, top1Ci: h.top1Ci, tokens: h.tokens}
   }
-  const ci = {...(r.klCi ? {klCi: r.klCi} : {}), ...(r.lossDeltaCi ? {lossDeltaCi: r.lossDeltaCi} : {}), ...(r.top1Ci ? {top1Ci: r.top1Ci} : {})}
+  const ci = intervalsOf(r)
   return {split: 'selection', kl: r.kl, ...(r.loss === undefined ? {} : {loss: r.loss}), lossDelta: r.lossDelta, top1: r.top1, ...(r.tokens === undefined ? {} : {tokens: r.tokens}), ...ci}
 }
 
@@ -189,9 +190,7 @@ export async function* planExpansionIter(params: PlanExpansionParams): AsyncGene
     loss: chosen.loss,
     lossDelta: chosen.lossDelta,
     top1: chosen.top1,
-    ...(chosen.klCi ? {klCi: chosen.klCi} : {}),
-    ...(chosen.lossDeltaCi ? {lossDeltaCi: chosen.lossDeltaCi} : {}),
-    ...(chosen.top1Ci ? {top1Ci: chosen.top1Ci} : {}),
+    ...intervalsOf(chosen),
     ...(chosen.tie ? {tie: chosen.tie} : {}),
     ...(chosen.racing ? {racing: chosen.racing} : {}),
     tokens: chosen.tokens,
