@@ -54,6 +54,7 @@ export function clampThreads(threads: number | undefined): number | undefined {
 
 export async function createSession(options: SessionOptions): Promise<OrtSession> {
   const threads = clampThreads(options.threads)
+  const profilePrefix = process.env.DLEC_ORT_PROFILE === undefined || process.env.DLEC_ORT_PROFILE === '' ? undefined : process.env.DLEC_ORT_PROFILE
   let session: ort.InferenceSession
   try {
     session = await ort.InferenceSession.create(options.path, {
@@ -63,6 +64,9 @@ export async function createSession(options: SessionOptions): Promise<OrtSession
       interOpNumThreads: 1,
       enableMemPattern: false,
       ...(threads === undefined ? {} : {intraOpNumThreads: threads}),
+      // A bench knob, not a flag: DLEC_ORT_PROFILE=PREFIX writes ONNX Runtime's per-node profile
+      // (PREFIX_<date>.json, when the session is released) for bench/generate/step-profile.ts.
+      ...(profilePrefix === undefined ? {} : {enableProfiling: true, profileFilePrefix: profilePrefix}),
       // Fatal only: ORT's own coloured error lines on stderr would repeat what the thrown error says.
       logSeverityLevel: 4,
       // Initializers are never planned into one buffer the size of all the weights (what the memory
@@ -98,6 +102,9 @@ export async function createSession(options: SessionOptions): Promise<OrtSession
       return out
     },
     async release() {
+      if (profilePrefix !== undefined) {
+        session.endProfiling()
+      }
       await session.release()
     },
   }
