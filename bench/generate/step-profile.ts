@@ -1,7 +1,7 @@
 /**
  * bench/generate/step-profile: where a KV-cache step's time goes. Runs `generate` (greedy, 128 new
  * tokens from "Once upon a time", the KV cache, 1 thread) on the 24-layer bench model with ONNX
- * Runtime's profiler on (DLEC_ORT_PROFILE), and prints per cached step: the time of each op type,
+ * Runtime's profiler on (profileSessions in session.ts), and prints per cached step: the time of each op type,
  * the kernels' sum, ORT's whole run, and the rate at which the Gemm nodes read the fp32 weights,
  * beside one core's streaming-read rate over the same bytes (stream_read.py) and the wall time of
  * a no-cache token (the baseline of run.ts) measured in the same run. The ratio of that token to
@@ -16,6 +16,7 @@ import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {generate} from '../../src/generate/generate.js'
 import {loadTokenizer} from '../../src/tokenizer/load-tokenizer.js'
+import {profileSessions} from '../../src/onnx/session.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const MODEL = join(ROOT, 'bench/out/curve-llama24')
@@ -32,9 +33,9 @@ await run(true) // graphs written, weights in the page cache
 const baseline = await run(false)
 const plain = await run(true)
 const dir = mkdtempSync(join(tmpdir(), 'dlec-prof-'))
-process.env.DLEC_ORT_PROFILE = join(dir, 'step')
+profileSessions(join(dir, 'step'))
 await run(true)
-delete process.env.DLEC_ORT_PROFILE
+profileSessions(undefined)
 
 interface Event {cat?: string; name: string; dur: number; ts: number; args?: {op_name?: string}}
 const file = readdirSync(dir).find((f) => f.endsWith('.json'))

@@ -110,9 +110,9 @@ export function buildDecoderGraph(params: DecoderGraphParams): Uint8Array {
   const hiddenIn = start === 'hidden' ? g.input('hidden', 'float', ['batch', 'seq', spec.hidden]) : undefined
   const B = g.op('Shape', [mask], {start: 0, end: 1}, {name: 'dim_b'})
   const T = g.op('Shape', [mask], {start: 1, end: 2}, {name: 'dim_t'})
-  const positions = g.op('Range', [g.constInt64([0], []), g.op('Squeeze', [T]), g.constInt64([1], [])], {}, {name: 'positions'})
+  const positions = g.shaped(g.op('Range', [g.constInt64([0], []), g.op('Squeeze', [T]), g.constInt64([1], [])], {}, {name: 'positions'}), 'int64', ['seq'])
   const {ctx, initializer} = blockContext({g, spec, weights, B, T, positions, keyPositions: positions, keyMask: mask})
-  let x = ids === undefined ? g.op('Reshape', [hiddenIn as string, g.constInt64([-1, spec.hidden])], {}, {name: 'h0'}) : embed(ctx, weights, ids, positions)
+  let x = ids === undefined ? g.shaped(g.op('Reshape', [hiddenIn as string, g.constInt64([-1, spec.hidden])], {}, {name: 'h0'}), 'float', ['rows', spec.hidden]) : embed(ctx, weights, ids, positions)
   const plan = graphOutputs.plan(outputs, layers.length)
   const states: string[] = [x]
   const reducer = outputs.reduced === undefined ? undefined : profileReducer({g, spec, mask, positions, bt: ctx.shapes.bt, gaps: outputs.reduced.gaps})
@@ -155,8 +155,9 @@ export function buildKvCacheGraph(params: KvCacheGraphParams): Uint8Array {
   const P = g.op('Shape', [past[0]?.key as string], {start: 2, end: 3}, {name: 'dim_past'})
   const total = g.op('Squeeze', [g.op('Add', [P, T], {}, {name: 'dim_total'})])
   const one = g.constInt64([1], [])
-  const positions = g.op('Range', [g.op('Squeeze', [P]), total, one], {}, {name: 'positions'})
-  const keyPositions = g.op('Range', [g.constInt64([0], []), total, one], {}, {name: 'key_positions'})
+  // Symbols of the KV-cache graph: `seq` new tokens, `past` cached ones, `total` both, `rows` = batch x seq.
+  const positions = g.shaped(g.op('Range', [g.op('Squeeze', [P]), total, one], {}, {name: 'positions'}), 'int64', ['seq'])
+  const keyPositions = g.shaped(g.op('Range', [g.constInt64([0], []), total, one], {}, {name: 'key_positions'}), 'int64', ['total'])
   const axis2 = g.constInt64([2])
   const cache = (slot: number, k5: string, v5: string): {k5: string; v5: string} => {
     const slotPast = past[slot]
@@ -165,7 +166,7 @@ export function buildKvCacheGraph(params: KvCacheGraphParams): Uint8Array {
     }
     // [B, nKv, P, d] -> [B, nKv, 1, P, d], joined with the new [B, nKv, 1, T, d] along the tokens.
     const join = (pastValue: string, now: string, name: string): string =>
-      g.op('Concat', [g.op('Unsqueeze', [pastValue, axis2]), now], {axis: 3}, {name})
+      g.shaped(g.op('Concat', [g.op('Unsqueeze', [pastValue, axis2]), now], {axis: 3}, {name}), 'float', ['batch', spec.kvHeads, 1, 'total', spec.headDim])
     const k = join(slotPast.key, k5, `kv${slot}_k`)
     const v = join(slotPast.value, v5, `kv${slot}_v`)
     const dims = ['batch', spec.kvHeads, 'total', spec.headDim]
@@ -336,7 +337,7 @@ function embed(ctx: BlockContext, weights: GraphWeights, ids: string, positions:
   if (spec.embedScale !== undefined) {
     x = g.op('Mul', [x, g.scalar(spec.embedScale)], {}, {name: 'embed_scaled'})
   }
-  return g.op('Reshape', [x, g.constInt64([-1, spec.hidden])], {}, {name: 'h0'})
+  return g.shaped(g.op('Reshape', [x, g.constInt64([-1, spec.hidden])], {}, {name: 'h0'}), 'float', ['rows', spec.hidden])
 }
 
 /** Final norm, LM head (tied to the embeddings when absent) and final soft-capping of x [N, H]. */

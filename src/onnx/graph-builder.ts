@@ -26,6 +26,7 @@ export class GraphBuilder {
   private readonly initializerNames = new Set<string>()
   private readonly inputs: ValueInfo[] = []
   private readonly outputs: ValueInfo[] = []
+  private readonly valueInfo: ValueInfo[] = []
   private readonly used = new Set<string>()
   private readonly constants = new Map<string, string>()
 
@@ -55,6 +56,19 @@ export class GraphBuilder {
     }
     this.outputs.push({name, dtype, dims})
     return name
+  }
+
+  /**
+   * Declares the shape of an intermediate value, in the graphs' symbols (`batch`, `seq`, `rows` =
+   * batch x seq, `total`, ...), where ONNX Runtime's shape inference cannot know it (a Reshape to a
+   * computed shape, a Range, a Concat of a cache). Without it those values, and all that follow
+   * from them, have unknown dimensions, no buffer can be planned for reuse, and ORT's allocation
+   * planner grows quadratic in the nodes: 12.7 s to open a 120-layer graph, 0.5 s with the shapes.
+   * The same symbol must mean the same size everywhere in a graph: the planner trusts it.
+   */
+  shaped(value: string, dtype: OnnxDtype, dims: Dim[]): string {
+    this.valueInfo.push({name: value, dtype, dims})
+    return value
   }
 
   hasInitializer(name: string): boolean {
@@ -120,6 +134,7 @@ export class GraphBuilder {
         initializers: this.initializers,
         inputs: this.inputs,
         outputs: this.outputs,
+        valueInfo: this.valueInfo,
       },
     })
   }

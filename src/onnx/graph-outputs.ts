@@ -77,7 +77,7 @@ export const graphOutputs = {
     let last: string | undefined
     const perToken = (value: string, width: number, tokens: 'all' | 'last', name: string): void => {
       const shape = width === spec.hidden ? shapes.bth : g.op('Concat', [shapes.bt, g.constInt64([width])], {axis: 0})
-      const full = g.op('Reshape', [value, shape], {}, {name: `${name}_3d`})
+      const full = g.shaped(g.op('Reshape', [value, shape], {}, {name: `${name}_3d`}), 'float', ['batch', 'seq', width])
       if (tokens === 'all') {
         g.output(full, name, 'float', ['batch', 'seq', width])
       } else {
@@ -106,7 +106,7 @@ export const graphOutputs = {
       return norms[k] as string
     }
     const byToken = (value: string, name: string): void => {
-      g.output(g.op('Reshape', [value, shapes.bt]), name, 'float', ['batch', 'seq'])
+      g.output(g.shaped(g.op('Reshape', [value, shapes.bt]), 'float', ['batch', 'seq']), name, 'float', ['batch', 'seq'])
       names.push(name)
     }
     if (request.norms === true) {

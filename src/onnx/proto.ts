@@ -61,6 +61,8 @@ export interface GraphProto {
   initializers: TensorProto[]
   inputs: ValueInfo[]
   outputs: ValueInfo[]
+  /** Declared shapes of intermediate values (GraphProto.value_info). */
+  valueInfo?: ValueInfo[]
 }
 
 export interface ModelProto {
@@ -186,6 +188,9 @@ function graphWriter(g: GraphProto): Writer {
   }
   for (const o of g.outputs) {
     w.message(12, valueInfoWriter(o))
+  }
+  for (const v of g.valueInfo ?? []) {
+    w.message(13, valueInfoWriter(v))
   }
   return w
 }

@@ -52,9 +52,20 @@ export function clampThreads(threads: number | undefined): number | undefined {
   return Math.min(threads, availableParallelism())
 }
 
+let ortProfilePrefix: string | undefined
+
+/**
+ * A bench knob, not a product option: sessions created after `profileSessions(PREFIX)` write ONNX
+ * Runtime's per-node profile (PREFIX_<date>.json, when released); `profileSessions(undefined)`
+ * stops it. Used by bench/generate/step-profile.ts.
+ */
+export function profileSessions(prefix: string | undefined): void {
+  ortProfilePrefix = prefix
+}
+
 export async function createSession(options: SessionOptions): Promise<OrtSession> {
   const threads = clampThreads(options.threads)
-  const profilePrefix = process.env.DLEC_ORT_PROFILE === undefined || process.env.DLEC_ORT_PROFILE === '' ? undefined : process.env.DLEC_ORT_PROFILE
+  const profilePrefix = ortProfilePrefix
   let session: ort.InferenceSession
   try {
     session = await ort.InferenceSession.create(options.path, {
@@ -64,8 +75,7 @@ export async function createSession(options: SessionOptions): Promise<OrtSession
       interOpNumThreads: 1,
       enableMemPattern: false,
       ...(threads === undefined ? {} : {intraOpNumThreads: threads}),
-      // A bench knob, not a flag: DLEC_ORT_PROFILE=PREFIX writes ONNX Runtime's per-node profile
-      // (PREFIX_<date>.json, when the session is released) for bench/generate/step-profile.ts.
+      // See profileSessions.
       ...(profilePrefix === undefined ? {} : {enableProfiling: true, profileFilePrefix: profilePrefix}),
       // Fatal only: ORT's own coloured error lines on stderr would repeat what the thrown error says.
       logSeverityLevel: 4,

@@ -42,11 +42,11 @@ export function attention(ctx: BlockContext, x: string, layer: number, slot: num
     return ctx.linear(fusedAttention(ctx, ctx.fused, {q, k, v}, layer, slot), ctx.need('o_proj', layer), ctx.weight('o_bias', layer), `${p}_o`)
   }
   // [N, heads*d] -> [B, T, nKv, group, d] -> [B, nKv, group, T, d]
-  const heads5 = (t: string, shape: string, name: string): string =>
-    g.op('Transpose', [g.op('Reshape', [t, shape], {}, {name: `${name}_r`})], {perm: [0, 2, 3, 1, 4]}, {name})
-  let q5 = heads5(q, ctx.shapes.q5, `${p}_qh`)
-  let k5 = heads5(k, ctx.shapes.kv5, `${p}_kh`)
-  let v5 = heads5(v, ctx.shapes.kv5, `${p}_vh`)
+  const heads5 = (t: string, shape: string, group: number, name: string): string =>
+    g.op('Transpose', [g.shaped(g.op('Reshape', [t, shape], {}, {name: `${name}_r`}), 'float', ['batch', 'seq', spec.kvHeads, group, spec.headDim])], {perm: [0, 2, 3, 1, 4]}, {name})
+  let q5 = heads5(q, ctx.shapes.q5, spec.heads / spec.kvHeads, `${p}_qh`)
+  let k5 = heads5(k, ctx.shapes.kv5, 1, `${p}_kh`)
+  let v5 = heads5(v, ctx.shapes.kv5, 1, `${p}_vh`)
   const qNorm = ctx.weight('q_norm', layer)
   const kNorm = ctx.weight('k_norm', layer)
   if (qNorm !== undefined && kNorm !== undefined) {
@@ -69,11 +69,6 @@ export function attention(ctx: BlockContext, x: string, layer: number, slot: num
   const probs = g.op('Softmax', [masked], {axis: -1}, {name: `${p}_probs`})
   const ctx5 = g.op('MatMul', [probs, v5], {}, {name: `${p}_ctx`})
   // [B, nKv, group, T, d] -> [B, T, nKv, group, d] -> [N, heads*d]
-  const merged = g.op(
-    'Reshape',
-    [g.op('Transpose', [ctx5], {perm: [0, 3, 1, 2, 4]}), g.constInt64([-1, qDim])],
-    {},
-    {name: `${p}_merged`},
-  )
+  const merged = g.shaped(g.op('Reshape', [g.op('Transpose', [ctx5], {perm: [0, 3, 1, 2, 4]}), g.constInt64([-1, qDim])], {}, {name: `${p}_merged`}), 'float', ['rows', qDim])
   return ctx.linear(merged, ctx.need('o_proj', layer), ctx.weight('o_bias', layer), `${p}_o`)
 }

@@ -12,11 +12,11 @@ export function fusedAttention(ctx: BlockContext, fused: FusedAttention, project
   const qDim = spec.heads * spec.headDim
   const perHead = (t: string, heads: number, weight: string | undefined, name: string): string => {
     if (weight === undefined) {
-      return g.op('Reshape', [t, fused.shape3(heads * spec.headDim)], {}, {name: `${name}_3d`})
+      return g.shaped(g.op('Reshape', [t, fused.shape3(heads * spec.headDim)], {}, {name: `${name}_3d`}), 'float', ['batch', 'seq', heads * spec.headDim])
     }
-    const h4 = g.op('Reshape', [t, fused.shape4(heads)], {}, {name: `${name}_4d`})
+    const h4 = g.shaped(g.op('Reshape', [t, fused.shape4(heads)], {}, {name: `${name}_4d`}), 'float', ['batch', 'seq', heads, spec.headDim])
     const normed = g.op('RMSNormalization', [h4, weight], {axis: -1, epsilon: {float: spec.normEps}}, {name: `${name}_n`})
-    return g.op('Reshape', [normed, fused.shape3(heads * spec.headDim)], {}, {name: `${name}_3d`})
+    return g.shaped(g.op('Reshape', [normed, fused.shape3(heads * spec.headDim)], {}, {name: `${name}_3d`}), 'float', ['batch', 'seq', heads * spec.headDim])
   }
   let qkv3: string[]
   if ('qkv' in projected) {
@@ -46,6 +46,9 @@ export function fusedAttention(ctx: BlockContext, fused: FusedAttention, project
     },
     {name: p, domain: 'com.microsoft', outputs: 3},
   ) as [string, string, string]
+  g.shaped(out, 'float', ['batch', 'seq', qDim])
+  g.shaped(presentK, 'float', ['batch', spec.kvHeads, 'total', spec.headDim])
+  g.shaped(presentV, 'float', ['batch', spec.kvHeads, 'total', spec.headDim])
   fused.present(slot, presentK, presentV)
-  return g.op('Reshape', [out, g.constInt64([-1, qDim])], {}, {name: `${p}_merged`})
+  return g.shaped(g.op('Reshape', [out, g.constInt64([-1, qDim])], {}, {name: `${p}_merged`}), 'float', ['rows', qDim])
 }
