@@ -12,7 +12,7 @@ export function fusedAttention(ctx: BlockContext, fused: FusedAttention, project
   const qDim = spec.heads * spec.headDim
   const perHead = (t: string, heads: number, weight: string | undefined, name: string): string => {
     if (weight === undefined) {
-      return g.shaped(g.op('Reshape', [t, fused.shape3(heads * spec.headDim)], {}, {name: `${name}_3d`}), 'float', ['batch', 'total', heads * spec.headDim])
+      return g.shaped(g.op('Reshape', [t, fused.shape3(heads * spec.headDim)], {}, {name: `${name}_3d`}), 'float', ['batch', 'seq', heads * spec.headDim])
     }
     const h4 = g.shaped(g.op('Reshape', [t, fused.shape4(heads)], {}, {name: `${name}_4d`}), 'float', ['batch', 'seq', heads, spec.headDim])
     const normed = g.op('RMSNormalization', [h4, weight], {axis: -1, epsilon: {float: spec.normEps}}, {name: `${name}_n`})
