@@ -155,7 +155,7 @@ export function buildKvCacheGraph(params: KvCacheGraphParams): Uint8Array {
   const P = g.op('Shape', [past[0]?.key as string], {start: 2, end: 3}, {name: 'dim_past'})
   const total = g.op('Squeeze', [g.op('Add', [P, T], {}, {name: 'dim_total'})])
   const one = g.constInt64([1], [])
-  // Symbols of the KV-cache graph: `seq` new tokens, `past` cached ones, `total` both, `rows` = batch x seq.
+  // Symbols of the KV-cache graph: `seq` new tokens, `total` cached + new ones, `rows` = batch x seq.
   const positions = g.shaped(g.op('Range', [g.op('Squeeze', [P]), total, one], {}, {name: 'positions'}), 'int64', ['seq'])
   const keyPositions = g.shaped(g.op('Range', [g.constInt64([0], []), total, one], {}, {name: 'key_positions'}), 'int64', ['total'])
   const axis2 = g.constInt64([2])

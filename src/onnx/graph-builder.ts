@@ -63,7 +63,7 @@ export class GraphBuilder {
    * batch x seq, `total`, ...), where ONNX Runtime's shape inference cannot know it (a Reshape to a
    * computed shape, a Range, a Concat of a cache). Without it those values, and all that follow
    * from them, have unknown dimensions, no buffer can be planned for reuse, and ORT's allocation
-   * planner grows quadratic in the nodes: 12.7 s to open a 120-layer graph, 0.5 s with the shapes.
+   * planner grows quadratic in the nodes: 16.6 s to open a 120-layer graph, 1.75 s with the shapes (bench/graph).
    * The same symbol must mean the same size everywhere in a graph: the planner trusts it.
    */
   shaped(value: string, dtype: OnnxDtype, dims: Dim[]): string {
